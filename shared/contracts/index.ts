@@ -1,0 +1,6 @@
+export * from './common';
+export * from './auth';
+export * from './models';
+export * from './conversations';
+export * from './chat-stream';
+export * from './health';
