@@ -4,3 +4,4 @@ export * from './models';
 export * from './conversations';
 export * from './chat-stream';
 export * from './health';
+export * from './jobs';

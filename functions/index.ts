@@ -1,0 +1,31 @@
+/**
+ * The app's one entry file (package.json `main`): every function registers itself on import.
+ * `func start` and the local host (dev/host) both load exactly this.
+ */
+import { app } from '@azure/functions';
+import { services } from './platform/services';
+
+app.setup({ enableHttpStream: true });
+
+// Migrations and the catalogue seed run before the first request, not inside it.
+app.hook.appStart(async () => {
+  await services();
+});
+
+import './auth-register';
+import './auth-login';
+import './auth-logout';
+import './auth-session';
+import './settings-update';
+import './models-list';
+import './models-refresh';
+import './conversations-list';
+import './conversations-create';
+import './conversations-get';
+import './conversations-rename';
+import './conversations-delete';
+import './messages-create';
+import './conversations-stop';
+import './titles-generate';
+import './generations-reap';
+import './health-get';

@@ -1,0 +1,120 @@
+import type { Db } from '../db/db';
+import type { MessageRow } from '../conversations/store';
+
+export type ReplyStatus = 'complete' | 'stopped' | 'failed';
+
+/** Messages and generation rows of the chat flow; every query carries the owner. */
+export const chatStore = (db: Db) => ({
+  history: (userId: string, conversationId: string) =>
+    db.many<Pick<MessageRow, 'role' | 'content'>>(
+      `SELECT role, content FROM messages
+        WHERE conversation_id = $1 AND user_id = $2 AND content <> ''
+          AND (role = 'user' OR status IN ('complete', 'stopped'))
+        ORDER BY seq`,
+      [conversationId, userId],
+    ),
+
+  insertMessage: (m: {
+    id: string;
+    conversationId: string;
+    userId: string;
+    role: 'user' | 'assistant';
+    content: string;
+    model: string;
+    status: 'complete' | 'streaming';
+    imageIds: string[];
+    at: Date;
+  }) =>
+    db.exec(
+      `INSERT INTO messages (id, conversation_id, user_id, role, content, model, status, image_ids, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [m.id, m.conversationId, m.userId, m.role, m.content, m.model, m.status, m.imageIds, m.at],
+    ),
+
+  insertGeneration: (g: {
+    id: string;
+    messageId: string;
+    conversationId: string;
+    userId: string;
+    model: string;
+    at: Date;
+  }) =>
+    db.exec(
+      `INSERT INTO generations (id, message_id, conversation_id, user_id, model, status, started_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, 'streaming', $6, $6)`,
+      [g.id, g.messageId, g.conversationId, g.userId, g.model, g.at],
+    ),
+
+  deleteMessages: (userId: string, ids: string[]) =>
+    db.exec(`DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::text[])`, [userId, ids]),
+
+  /** The text so far, so a reload (on any instance) shows it. */
+  flushPartial: (g: { generationId: string; messageId: string; content: string; reasoning: string; at: Date }) =>
+    db.exec(
+      `WITH g AS (UPDATE generations SET updated_at = $5 WHERE id = $1 AND status = 'streaming' RETURNING id)
+       UPDATE messages SET content = $3, reasoning = NULLIF($4, '')
+        WHERE id = $2 AND status = 'streaming' AND EXISTS (SELECT 1 FROM g)`,
+      [g.generationId, g.messageId, g.content, g.reasoning, g.at],
+    ),
+
+  stopRequested: async (generationId: string) =>
+    (
+      await db.maybeOne<{ stop_requested: boolean }>(`SELECT stop_requested FROM generations WHERE id = $1`, [
+        generationId,
+      ])
+    )?.stop_requested ?? true, // the row is gone: the conversation was deleted, so stop
+
+  requestStop: (userId: string, conversationId: string) =>
+    db.exec(
+      `UPDATE generations SET stop_requested = true
+        WHERE conversation_id = $1 AND user_id = $2 AND status = 'streaming'`,
+      [conversationId, userId],
+    ),
+
+  finish: (f: {
+    generationId: string;
+    messageId: string;
+    status: ReplyStatus;
+    content: string;
+    reasoning: string;
+    error: { code: string; message: string } | null;
+    promptTokens: number;
+    completionTokens: number;
+    credits: number;
+    costUsd: number | null;
+    at: Date;
+  }) =>
+    db.exec(
+      `WITH g AS (UPDATE generations SET status = $3, updated_at = $12, finished_at = $12 WHERE id = $1)
+       UPDATE messages SET status = $3, content = $4, reasoning = NULLIF($5, ''), error_code = $6,
+              error_message = $7, prompt_tokens = $8, completion_tokens = $9, credits = $10,
+              upstream_cost_usd = $11
+        WHERE id = $2`,
+      [
+        f.generationId,
+        f.messageId,
+        f.status,
+        f.content,
+        f.reasoning,
+        f.error?.code ?? null,
+        f.error?.message ?? null,
+        f.promptTokens,
+        f.completionTokens,
+        f.credits,
+        f.costUsd,
+        f.at,
+      ],
+    ),
+
+  /** Replies whose instance died mid-stream: nothing has touched them for `idleSince`. */
+  failAbandoned: (idleSince: Date, at: Date) =>
+    db.exec(
+      `WITH g AS (
+         UPDATE generations SET status = 'failed', updated_at = $2, finished_at = $2
+          WHERE status = 'streaming' AND updated_at < $1 RETURNING message_id)
+       UPDATE messages SET status = 'failed', error_code = 'abandoned',
+              error_message = 'The reply was interrupted by a server restart'
+        WHERE id IN (SELECT message_id FROM g)`,
+      [idleSince, at],
+    ),
+});

@@ -1,0 +1,71 @@
+import type { Clock } from '../clock';
+import type { Model } from '../contracts/models';
+import type { Db } from '../db/db';
+import { AppError } from '../errors';
+import { creditsPerMTok } from '../billing/pricing';
+import { isFree, parseCatalogue, type CatalogueModel } from './catalogue';
+import { modelStore } from './store';
+import snapshot from './openrouter-models.json';
+
+const LIST_TTL_MS = 60_000;
+
+export type ModelService = ReturnType<typeof modelService>;
+
+export function modelService(deps: {
+  db: Db;
+  clock: Clock;
+  markup: number;
+  /** Fetches OpenRouter's `/models` JSON; the caller decides the URL and the key. */
+  fetchCatalogue: () => Promise<unknown>;
+}) {
+  const { db, clock, markup } = deps;
+  let cached: { at: number; models: Model[] } | undefined;
+
+  const toModel = (m: CatalogueModel): Model => ({
+    id: m.id,
+    name: m.name,
+    contextLength: m.contextLength,
+    free: isFree(m),
+    vision: m.vision,
+    reasoning: m.reasoning,
+    pricing: {
+      promptPerMTok: creditsPerMTok(Number(m.promptPrice), markup),
+      completionPerMTok: creditsPerMTok(Number(m.completionPrice), markup),
+    },
+  });
+
+  return {
+    /** A fresh install lists real models offline: the shipped snapshot fills an empty table. */
+    async seedIfEmpty(): Promise<number> {
+      if ((await modelStore(db).count()) > 0) return 0;
+      const models = parseCatalogue(snapshot);
+      await modelStore(db).replaceAll(models, clock.now());
+      return models.length;
+    },
+
+    /** Replaces the catalogue with OpenRouter's current one; keeps the old one if that fails. */
+    async refresh(): Promise<{ count: number }> {
+      const models = parseCatalogue(await deps.fetchCatalogue());
+      // An empty or gutted answer is more likely an outage than the end of every model.
+      if (models.length === 0) throw new AppError('unavailable', 'The upstream catalogue came back empty');
+      await modelStore(db).replaceAll(models, clock.now());
+      cached = undefined;
+      return { count: models.length };
+    },
+
+    async list(): Promise<Model[]> {
+      const now = clock.now().getTime();
+      if (!cached || now - cached.at > LIST_TTL_MS) {
+        cached = { at: now, models: (await modelStore(db).all()).map(toModel) };
+      }
+      return cached.models;
+    },
+
+    /** The model a reply will use, or a 400 naming it when we do not serve it. */
+    async require(id: string): Promise<CatalogueModel & { free: boolean }> {
+      const m = await modelStore(db).byId(id);
+      if (!m) throw new AppError('invalid_request', `Unknown model "${id}"; pick one from GET /api/models`);
+      return { ...m, free: isFree(m) };
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { conversationStore } from '../conversations/store';
+import type { Db } from '../db/db';
+import type { ChatUpstream } from '../llm/upstream';
+
+const MAX_TITLE_CHARS = 80;
+
+/** Model answers arrive quoted, prefixed or with a trailing period; a sidebar wants none of that. */
+export function cleanTitle(raw: string): string {
+  const firstLine = raw.replace(/<think>[\s\S]*?<\/think>/g, '').trim().split('\n')[0] ?? '';
+  const unquote = (s: string) => s.replace(/^["'“”‘’*#\s]+|["'“”‘’*\s]+$/g, '');
+  const cleaned = unquote(unquote(firstLine).replace(/^(conversation )?title\s*:\s*/i, ''))
+    .replace(/[.。]+$/, '')
+    .trim();
+  return cleaned.length > MAX_TITLE_CHARS ? `${cleaned.slice(0, MAX_TITLE_CHARS - 1).trimEnd()}…` : cleaned;
+}
+
+export const fallbackTitle = (text: string) => cleanTitle(text.trim().split(/\s+/).slice(0, 6).join(' '));
+
+export type TitleService = ReturnType<typeof titleService>;
+
+export function titleService(deps: { db: Db; upstream: ChatUpstream; model: string }) {
+  return {
+    /**
+     * Names an untitled conversation from its first exchange. A failure throws so the queue
+     * retries; a conversation that is gone or already named is simply done.
+     */
+    async generate(userId: string, conversationId: string): Promise<string | null> {
+      const store = conversationStore(deps.db);
+      const conversation = await store.get(userId, conversationId);
+      if (!conversation || conversation.title !== null) return null;
+      const messages = await store.messages(userId, conversationId);
+      const question = messages.find((m) => m.role === 'user')?.content ?? '';
+      const answer = messages.find((m) => m.role === 'assistant')?.content ?? '';
+      if (!question) return null;
+      const reply = await deps.upstream.complete({
+        model: deps.model,
+        maxTokens: 24,
+        messages: [
+          {
+            role: 'system',
+            content:
+              'Write a title of at most six words for the conversation below. ' +
+              'Answer with the title only: no quotes, no trailing period.',
+          },
+          { role: 'user', content: `User: ${question.slice(0, 2000)}\n\nAssistant: ${answer.slice(0, 1000)}` },
+        ],
+      });
+      const title = cleanTitle(reply.text) || fallbackTitle(question);
+      const row = await store.setTitleIfUntitled(userId, conversationId, title);
+      return row ? title : null;
+    },
+  };
+}
