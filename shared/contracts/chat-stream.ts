@@ -23,3 +23,36 @@ export function parseStreamEvent(event: string, data: string): StreamEvent {
   const name = event as StreamEventName;
   return { event: name, data: streamEvents[name].parse(JSON.parse(data)) } as StreamEvent;
 }
+
+/**
+ * Incremental SSE reader for the chat stream: feed it text as it arrives, get typed events back.
+ * Comment lines (`: ping`) are skipped; an event is complete at its blank line.
+ */
+export function createStreamParser() {
+  let buffer = '';
+  let name = 'message';
+  let data: string[] = [];
+  return {
+    push(text: string): StreamEvent[] {
+      buffer += text;
+      const out: StreamEvent[] = [];
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl).replace(/\r$/, '');
+        buffer = buffer.slice(nl + 1);
+        if (line === '') {
+          if (data.length) out.push(parseStreamEvent(name, data.join('\n')));
+          name = 'message';
+          data = [];
+        } else if (line.startsWith(':')) {
+          continue;
+        } else if (line.startsWith('event:')) {
+          name = line.slice(6).trim();
+        } else if (line.startsWith('data:')) {
+          data.push(line.slice(5).replace(/^ /, ''));
+        }
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { startAzurite, type AzuriteHandle } from '../../dev/host/azurite';
+import { startHost, type LocalHost } from '../../dev/host/host';
+import type { QueueSettings } from '../../dev/host/host-config';
+import { startFakeUpstream, type FakeUpstream } from '../../dev/fake-upstream/server';
+import { useServices } from '../../functions/platform/services';
+import type { ChatTimings } from '../../shared/chat/service';
+import { loadConfig } from '../../shared/config';
+import type { Db } from '../../shared/db/db';
+import { openAiUpstream } from '../../shared/llm/upstream';
+import { createServices, type Services } from '../../shared/services';
+import { storageQueueSender } from '../../shared/storage/queues';
+import { testDb } from './db';
+
+export interface Stack {
+  url: string;
+  db: Db;
+  upstream: FakeUpstream;
+  azurite: AzuriteHandle;
+  host: LocalHost;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole product in-process, as `npm start` runs it: the real entry file served by the local
+ * host over HTTP, a fresh database, a real Azurite, and the scripted fake upstream.
+ */
+export async function startStack(
+  opts: { env?: Record<string, string>; timings?: Partial<ChatTimings>; queues?: Partial<QueueSettings> } = {},
+): Promise<Stack> {
+  const [db, upstream, azurite] = await Promise.all([
+    testDb(),
+    startFakeUpstream({ port: 0 }),
+    startAzurite({ inMemory: true }),
+  ]);
+  const config = loadConfig({
+    AzureWebJobsStorage: azurite.connectionString,
+    OPENROUTER_BASE_URL: upstream.url,
+    ...opts.env,
+  });
+  const queues = storageQueueSender(azurite.connectionString);
+  const services = createServices({
+    config,
+    db,
+    queues,
+    storage: { name: 'azurite', ping: queues.ping },
+    upstream: openAiUpstream({ baseURL: upstream.url, appUrl: config.PUBLIC_BASE_URL }),
+    timings: opts.timings,
+    log: () => undefined,
+  });
+  await services.ready();
+  useServices(services);
+  process.env.AzureWebJobsStorage = azurite.connectionString;
+  const host = await startHost({
+    loadEntry: () => import('../../functions/index.js'),
+    port: 0,
+    log: () => undefined,
+    triggers: { timers: false },
+    queueOverrides: { visibilityTimeoutMs: 200, maxPollingIntervalMs: 200, ...opts.queues },
+  });
+  return {
+    url: host.url,
+    db,
+    upstream,
+    azurite,
+    host,
+    services,
+    async close() {
+      await host.close();
+      await Promise.all([upstream.close(), azurite.stop()]);
+      await db.close();
+      useServices(undefined);
+    },
+  };
+}
