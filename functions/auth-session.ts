@@ -8,4 +8,9 @@ export async function getSession(req: HttpRequest, ctx: InvocationContext) {
   }));
 }
 
-app.http('auth-session', { route: 'auth/session', methods: ['GET'], authLevel: 'anonymous', handler: getSession });
+app.http('auth-session', {
+  route: 'auth/session',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: getSession,
+});

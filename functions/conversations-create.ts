@@ -5,7 +5,9 @@ import { handleHttp } from './platform/http';
 export async function createConversation(req: HttpRequest, ctx: InvocationContext) {
   return handleHttp(req, ctx, { auth: 'user' }, async ({ services, user, body }) => ({
     status: 201,
-    jsonBody: { conversation: await services.conversations.create(user.id, createConversationBody.parse(body ?? {})) },
+    jsonBody: {
+      conversation: await services.conversations.create(user.id, createConversationBody.parse(body ?? {})),
+    },
   }));
 }
 

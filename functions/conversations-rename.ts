@@ -5,7 +5,9 @@ import { handleHttp } from './platform/http';
 export async function renameConversation(req: HttpRequest, ctx: InvocationContext) {
   return handleHttp(req, ctx, { auth: 'user' }, async ({ services, user, params, body }) => {
     const { title } = renameConversationBody.parse(body);
-    return { jsonBody: { conversation: await services.conversations.rename(user.id, params.id ?? '', title) } };
+    return {
+      jsonBody: { conversation: await services.conversations.rename(user.id, params.id ?? '', title) },
+    };
   });
 }
 

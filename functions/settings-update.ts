@@ -8,4 +8,9 @@ export async function updateSettings(req: HttpRequest, ctx: InvocationContext) {
   }));
 }
 
-app.http('settings-update', { route: 'settings', methods: ['PATCH'], authLevel: 'anonymous', handler: updateSettings });
+app.http('settings-update', {
+  route: 'settings',
+  methods: ['PATCH'],
+  authLevel: 'anonymous',
+  handler: updateSettings,
+});

@@ -29,7 +29,9 @@ describe('config', () => {
       fs.readFileSync(path.join(__dirname, '..', 'local.settings.example.json'), 'utf8'),
     ) as { Values: Record<string, string> };
     const runtimeOnly = ['FUNCTIONS_WORKER_RUNTIME', 'AzureWebJobsFeatureFlags'];
-    const exampleKeys = Object.keys(example.Values).filter((k) => !runtimeOnly.includes(k)).sort();
+    const exampleKeys = Object.keys(example.Values)
+      .filter((k) => !runtimeOnly.includes(k))
+      .sort();
     expect(exampleKeys).toEqual(Object.keys(configSchema.shape).sort());
   });
 });

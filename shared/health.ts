@@ -31,7 +31,10 @@ export async function checkHealth(deps: {
       problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
-  await Promise.all([probe('database', () => deps.db.exec('SELECT 1')), probe('storage', deps.storage.ping)]);
+  await Promise.all([
+    probe('database', () => deps.db.exec('SELECT 1')),
+    probe('storage', () => deps.storage.ping()),
+  ]);
   return {
     ok: problems.length === 0,
     body: {

@@ -78,7 +78,9 @@ async function fetchOpenRouterCatalogue(config: Config): Promise<unknown> {
 /** Production wiring from configuration alone. */
 export async function openServices(config: Config, log?: ServiceDeps['log']): Promise<Services> {
   if (!config.AzureWebJobsStorage) {
-    throw new Error('Bad configuration:\n  AzureWebJobsStorage: required (the local host sets it to Azurite)');
+    throw new Error(
+      'Bad configuration:\n  AzureWebJobsStorage: required (the local host sets it to Azurite)',
+    );
   }
   const db = await openDb({
     databaseUrl: config.DATABASE_URL,
@@ -89,7 +91,7 @@ export async function openServices(config: Config, log?: ServiceDeps['log']): Pr
     config,
     db,
     queues,
-    storage: { name: describeStorage(config.AzureWebJobsStorage), ping: queues.ping },
+    storage: { name: describeStorage(config.AzureWebJobsStorage), ping: () => queues.ping() },
     upstream: openAiUpstream({
       baseURL: config.OPENROUTER_BASE_URL,
       apiKey: config.OPENROUTER_API_KEY,

@@ -70,7 +70,8 @@ export async function handleHttp(
 export function errorResponse(err: unknown, ctx: InvocationContext): HttpResponseInit {
   if (err instanceof AppError) {
     const headers: Record<string, string> = {};
-    if (err.options.retryAfterSeconds !== undefined) headers['Retry-After'] = String(err.options.retryAfterSeconds);
+    if (err.options.retryAfterSeconds !== undefined)
+      headers['Retry-After'] = String(err.options.retryAfterSeconds);
     if (err.code === 'internal') ctx.error(`internal error: ${err.message}`);
     return { status: err.status, headers, jsonBody: { error: { code: err.code, message: err.message } } };
   }
@@ -84,7 +85,10 @@ export function errorResponse(err: unknown, ctx: InvocationContext): HttpRespons
   return {
     status: 500,
     jsonBody: {
-      error: { code: 'internal', message: `Something went wrong on our side (reference ${ctx.invocationId})` },
+      error: {
+        code: 'internal',
+        message: `Something went wrong on our side (reference ${ctx.invocationId})`,
+      },
     },
   };
 }
@@ -95,7 +99,7 @@ async function readJsonBody(req: HttpRequest, limit: number): Promise<unknown> {
   if (!req.body) return undefined;
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = req.body.getReader();
+  const reader = (req.body as ReadableStream<Uint8Array>).getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -125,7 +129,10 @@ async function readJsonBody(req: HttpRequest, limit: number): Promise<unknown> {
 }
 
 const tooLarge = (limit: number) =>
-  new AppError('too_large', `The body is larger than the ${Math.round(limit / 1024)} KB this endpoint accepts`);
+  new AppError(
+    'too_large',
+    `The body is larger than the ${Math.round(limit / 1024)} KB this endpoint accepts`,
+  );
 
 export function readCookie(header: string | null, name: string): string | undefined {
   if (!header) return undefined;

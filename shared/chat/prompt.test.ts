@@ -29,7 +29,13 @@ describe('buildPrompt', () => {
 
   it('refuses a message that cannot fit with room for the reply', () => {
     expect(() =>
-      buildPrompt({ system: 's', history: [], message: 'y'.repeat(3000), contextLength: 1000, maxTokens: 200 }),
+      buildPrompt({
+        system: 's',
+        history: [],
+        message: 'y'.repeat(3000),
+        contextLength: 1000,
+        maxTokens: 200,
+      }),
     ).toThrow(AppError);
   });
 });

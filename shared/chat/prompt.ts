@@ -44,11 +44,7 @@ export function buildPrompt(input: PromptInput): Prompt {
   }
   used.reverse();
   return {
-    messages: [
-      { role: 'system', content: input.system },
-      ...used,
-      { role: 'user', content: input.message },
-    ],
+    messages: [{ role: 'system', content: input.system }, ...used, { role: 'user', content: input.message }],
     promptTokens: fixed + kept,
     droppedTurns: input.history.length - used.length,
   };

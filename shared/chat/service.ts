@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { ReadableStream, type ReadableStreamDefaultController } from 'node:stream/web';
 import type { z } from 'zod';
 import type { Clock } from '../clock';
 import type { titleJob } from '../contracts/jobs';
@@ -6,12 +6,18 @@ import type { SendMessageBody } from '../contracts/conversations';
 import type { StreamEvent } from '../contracts/chat-stream';
 import { conversationStore } from '../conversations/store';
 import type { Db } from '../db/db';
-import { AppError, notFound } from '../errors';
+import { notFound } from '../errors';
 import { newId } from '../ids';
 import type { Metering, ReplyModel } from '../billing/metering';
-import { UpstreamStreamError, type ChatUpstream, type UpstreamEvent, type UpstreamUsage } from '../llm/upstream';
+import {
+  UpstreamStreamError,
+  type ChatUpstream,
+  type UpstreamEvent,
+  type UpstreamUsage,
+} from '../llm/upstream';
 import type { ModelService } from '../models/service';
 import type { QueueSender } from '../storage/queues';
+import { liveReplies } from './live-replies';
 import { buildPrompt } from './prompt';
 import { sseComment, sseEvent } from './sse';
 import { chatStore, type ReplyStatus } from './store';
@@ -53,13 +59,24 @@ export function chatService(deps: {
 }) {
   const { db, clock } = deps;
   const log = deps.log ?? (() => undefined);
+  const live = liveReplies({
+    db,
+    clock,
+    stopPollMs: deps.timings.stopPollMs,
+    flushMs: deps.timings.flushMs,
+    log,
+  });
 
   /**
    * Everything that can refuse the reply happens before this returns: a 4xx/5xx thrown here
    * is an ordinary HTTP error and leaves no trace. After it returns, the stream always ends
    * with `done` or `error` and the reply is kept.
    */
-  async function send(userId: string, conversationId: string, input: SendMessageBody): Promise<Readable> {
+  async function send(
+    userId: string,
+    conversationId: string,
+    input: SendMessageBody,
+  ): Promise<ReadableStream<Uint8Array>> {
     const conversation = await conversationStore(db).get(userId, conversationId);
     if (!conversation) throw notFound('Conversation');
     const model = await deps.models.require(input.model);
@@ -136,13 +153,25 @@ export function chatService(deps: {
       throw err;
     }
 
-    const out = new PassThrough();
-    // The client may go away; the reply still runs to the end and is kept for the next reload.
-    out.on('error', () => undefined);
+    // A web stream goes to the response as is; a Node stream would be wrapped in one per chunk.
+    const encoder = new TextEncoder();
+    let sink!: ReadableStreamDefaultController<Uint8Array>;
+    let open = true;
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        sink = controller;
+      },
+      // The client went away; the reply still runs to the end and is kept for the next reload.
+      cancel: () => {
+        open = false;
+      },
+    });
     const write = (chunk: string) => {
-      if (!out.destroyed && !out.writableEnded) out.write(chunk);
+      if (open) sink.enqueue(encoder.encode(chunk));
     };
-    write(sseEvent({ event: 'start', data: { userMessageId: ids.user, messageId: ids.reply, model: model.id } }));
+    write(
+      sseEvent({ event: 'start', data: { userMessageId: ids.user, messageId: ids.reply, model: model.id } }),
+    );
     void relay({
       userId,
       conversationId,
@@ -156,10 +185,15 @@ export function chatService(deps: {
     })
       .catch((err) => {
         log('chat relay failed', err);
-        write(sseEvent({ event: 'error', data: { code: 'internal', message: 'The reply could not be saved' } }));
+        write(
+          sseEvent({ event: 'error', data: { code: 'internal', message: 'The reply could not be saved' } }),
+        );
       })
-      .finally(() => out.end());
-    return out;
+      .finally(() => {
+        if (open) sink.close();
+        open = false;
+      });
+    return body;
   }
 
   async function relay(r: {
@@ -174,42 +208,19 @@ export function chatService(deps: {
     write: (chunk: string) => void;
   }): Promise<void> {
     const { timings } = deps;
-    const store = chatStore(db);
     let content = '';
     let reasoning = '';
     let usage: UpstreamUsage | undefined;
     let stopReason: 'user' | 'time_limit' | undefined;
     let failure: { code: string; message: string } | null = null;
 
-    let flushing: Promise<unknown> | undefined;
-    let lastFlush = Date.now();
-    const flush = () => {
-      if (flushing || Date.now() - lastFlush < timings.flushMs) return;
-      lastFlush = Date.now();
-      flushing = store
-        .flushPartial({ generationId: r.ids.generation, messageId: r.ids.reply, content, reasoning, at: clock.now() })
-        .catch((err) => log('partial flush failed', err))
-        .finally(() => (flushing = undefined));
-    };
-
-    let polling = false;
-    const stopPoll = setInterval(() => {
-      if (polling) return;
-      polling = true;
-      store
-        .stopRequested(r.ids.generation)
-        .then((stop) => {
-          if (stop && !r.controller.signal.aborted) {
-            stopReason = 'user';
-            r.controller.abort();
-          }
-        })
-        .catch((err) => log('stop poll failed', err))
-        .finally(() => (polling = false));
-    }, timings.stopPollMs);
+    live.add(r.ids.generation, r.ids.reply, () => {
+      stopReason ??= 'user';
+      r.controller.abort();
+    });
     const heartbeat = setInterval(() => r.write(sseComment('ping')), timings.heartbeatMs);
     const deadline = setTimeout(() => {
-      stopReason = 'time_limit';
+      stopReason ??= 'time_limit';
       r.controller.abort();
     }, timings.deadlineMs);
 
@@ -224,7 +235,7 @@ export function chatService(deps: {
         } else {
           usage = ev.usage;
         }
-        flush();
+        live.update(r.ids.generation, content, reasoning);
       }
     } catch (err) {
       failure =
@@ -233,11 +244,10 @@ export function chatService(deps: {
           : { code: 'upstream_error', message: 'The reply broke off unexpectedly' };
       if (!(err instanceof UpstreamStreamError)) log('upstream stream failed', err);
     } finally {
-      clearInterval(stopPoll);
       clearInterval(heartbeat);
       clearTimeout(deadline);
+      await live.remove(r.ids.generation);
     }
-    await flushing;
 
     const status: ReplyStatus = failure ? 'failed' : stopReason ? 'stopped' : 'complete';
     // Without a usage chunk (a stop, a broken stream) we bill what we can see was produced.
@@ -283,7 +293,10 @@ export function chatService(deps: {
     const last: StreamEvent = failure
       ? { event: 'error', data: failure }
       : stopReason
-        ? { event: 'done', data: { status: 'stopped', ...(stopReason === 'time_limit' ? { reason: 'time_limit' } : {}) } }
+        ? {
+            event: 'done',
+            data: { status: 'stopped', ...(stopReason === 'time_limit' ? { reason: 'time_limit' } : {}) },
+          }
         : { event: 'done', data: { status: 'complete' } };
     r.write(sseEvent(last));
   }
@@ -304,4 +317,3 @@ export function chatService(deps: {
     },
   };
 }
-

@@ -48,21 +48,35 @@ export const chatStore = (db: Db) => ({
   deleteMessages: (userId: string, ids: string[]) =>
     db.exec(`DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::text[])`, [userId, ids]),
 
-  /** The text so far, so a reload (on any instance) shows it. */
-  flushPartial: (g: { generationId: string; messageId: string; content: string; reasoning: string; at: Date }) =>
+  /** The text so far of several replies at once, so a reload (on any instance) shows it. */
+  flushPartials: (
+    partials: { generationId: string; messageId: string; content: string; reasoning: string }[],
+    at: Date,
+  ) =>
     db.exec(
-      `WITH g AS (UPDATE generations SET updated_at = $5 WHERE id = $1 AND status = 'streaming' RETURNING id)
-       UPDATE messages SET content = $3, reasoning = NULLIF($4, '')
-        WHERE id = $2 AND status = 'streaming' AND EXISTS (SELECT 1 FROM g)`,
-      [g.generationId, g.messageId, g.content, g.reasoning, g.at],
+      `WITH p AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS p(gid, mid, content, reasoning)),
+            g AS (UPDATE generations SET updated_at = $5 FROM p WHERE generations.id = p.gid AND status = 'streaming'
+                  RETURNING generations.id)
+       UPDATE messages m SET content = p.content, reasoning = NULLIF(p.reasoning, '')
+         FROM p WHERE m.id = p.mid AND m.status = 'streaming' AND p.gid IN (SELECT id FROM g)`,
+      [
+        partials.map((p) => p.generationId),
+        partials.map((p) => p.messageId),
+        partials.map((p) => p.content),
+        partials.map((p) => p.reasoning),
+        at,
+      ],
     ),
 
-  stopRequested: async (generationId: string) =>
-    (
-      await db.maybeOne<{ stop_requested: boolean }>(`SELECT stop_requested FROM generations WHERE id = $1`, [
-        generationId,
-      ])
-    )?.stop_requested ?? true, // the row is gone: the conversation was deleted, so stop
+  /** Which of these replies someone asked to stop; a reply whose row is gone (deleted) counts. */
+  stopsRequested: async (generationIds: string[]) => {
+    const rows = await db.many<{ id: string; stop_requested: boolean }>(
+      `SELECT id, stop_requested FROM generations WHERE id = ANY($1::text[])`,
+      [generationIds],
+    );
+    const present = new Map(rows.map((r) => [r.id, r.stop_requested]));
+    return generationIds.filter((id) => present.get(id) !== false);
+  },
 
   requestStop: (userId: string, conversationId: string) =>
     db.exec(

@@ -25,7 +25,11 @@ export function toMessage(r: MessageRow): Message {
   const usage: Usage | null =
     r.prompt_tokens === null || r.completion_tokens === null
       ? null
-      : { promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, credits: Number(r.credits ?? 0) };
+      : {
+          promptTokens: r.prompt_tokens,
+          completionTokens: r.completion_tokens,
+          credits: Number(r.credits ?? 0),
+        };
   return {
     id: r.id,
     role: r.role,
@@ -52,7 +56,8 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const date = new Date(String(at));
-    if (typeof id === 'string' && typeof at === 'string' && !Number.isNaN(date.getTime())) return { at: date, id };
+    if (typeof id === 'string' && typeof at === 'string' && !Number.isNaN(date.getTime()))
+      return { at: date, id };
   } catch {
     // falls through to the error below
   }

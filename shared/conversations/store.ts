@@ -86,8 +86,8 @@ export const conversationStore = (db: Db) => ({
     db.exec(`DELETE FROM conversations WHERE id = $1 AND user_id = $2`, [id, userId]),
 
   messages: (userId: string, conversationId: string) =>
-    db.many<MessageRow>(
-      `SELECT * FROM messages WHERE conversation_id = $1 AND user_id = $2 ORDER BY seq`,
-      [conversationId, userId],
-    ),
+    db.many<MessageRow>(`SELECT * FROM messages WHERE conversation_id = $1 AND user_id = $2 ORDER BY seq`, [
+      conversationId,
+      userId,
+    ]),
 });

@@ -2,8 +2,7 @@ import OpenAI, { APIError, APIUserAbortError } from 'openai';
 import { AppError } from '../errors';
 
 export type UpstreamMessage =
-  | { role: 'system' | 'assistant'; content: string }
-  | { role: 'user'; content: string };
+  { role: 'system' | 'assistant'; content: string } | { role: 'user'; content: string };
 
 export interface UpstreamRequest {
   model: string;
@@ -75,7 +74,7 @@ function retryAfter(headers: Headers | undefined): number | undefined {
 /** Maps a refusal before the first byte to our errors, keeping Retry-After. */
 export function refusalToAppError(err: unknown): AppError {
   if (err instanceof APIError && typeof err.status === 'number') {
-    const retryAfterSeconds = retryAfter(err.headers);
+    const retryAfterSeconds = retryAfter(err.headers as Headers | undefined);
     if (err.status === 429) {
       return new AppError('rate_limited', 'The model is busy; try again shortly', { retryAfterSeconds });
     }
@@ -133,10 +132,10 @@ export function openAiUpstream(opts: { baseURL: string; apiKey?: string; appUrl:
       return (async function* () {
         try {
           for await (const chunk of stream) {
-            const delta = chunk.choices[0]?.delta as OpenRouterDelta | undefined;
+            const delta: OpenRouterDelta | undefined = chunk.choices[0]?.delta;
             if (delta?.reasoning) yield { type: 'reasoning', text: delta.reasoning };
             if (delta?.content) yield { type: 'text', text: delta.content };
-            const usage = toUsage(chunk.usage as OpenRouterUsage | undefined);
+            const usage = toUsage(chunk.usage);
             if (usage) yield { type: 'usage', usage };
           }
         } catch (err) {
@@ -156,7 +155,7 @@ export function openAiUpstream(opts: { baseURL: string; apiKey?: string; appUrl:
         });
         return {
           text: res.choices[0]?.message.content ?? '',
-          usage: toUsage(res.usage as OpenRouterUsage | undefined),
+          usage: toUsage(res.usage),
         };
       } catch (err) {
         throw refusalToAppError(err);

@@ -36,7 +36,9 @@ describe('parseCatalogue', () => {
 
   it('flags vision from image input and reasoning from its parameters', () => {
     const [m] = parseCatalogue({
-      data: [entry({ architecture: { input_modalities: ['text', 'image'] }, supported_parameters: ['reasoning'] })],
+      data: [
+        entry({ architecture: { input_modalities: ['text', 'image'] }, supported_parameters: ['reasoning'] }),
+      ],
     });
     expect(m).toMatchObject({ vision: true, reasoning: true });
   });

@@ -5,7 +5,10 @@ const openRouterModel = z.object({
   id: z.string().min(1),
   name: z.string().optional(),
   context_length: z.number().int().positive().nullable().optional(),
-  architecture: z.object({ input_modalities: z.array(z.string()).optional() }).partial().optional(),
+  architecture: z
+    .object({ input_modalities: z.array(z.string()).optional() })
+    .partial()
+    .optional(),
   pricing: z.object({ prompt: z.string(), completion: z.string() }),
   supported_parameters: z.array(z.string()).optional(),
 });

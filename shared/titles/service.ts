@@ -6,7 +6,11 @@ const MAX_TITLE_CHARS = 80;
 
 /** Model answers arrive quoted, prefixed or with a trailing period; a sidebar wants none of that. */
 export function cleanTitle(raw: string): string {
-  const firstLine = raw.replace(/<think>[\s\S]*?<\/think>/g, '').trim().split('\n')[0] ?? '';
+  const firstLine =
+    raw
+      .replace(/<think>[\s\S]*?<\/think>/g, '')
+      .trim()
+      .split('\n')[0] ?? '';
   const unquote = (s: string) => s.replace(/^["'“”‘’*#\s]+|["'“”‘’*\s]+$/g, '');
   const cleaned = unquote(unquote(firstLine).replace(/^(conversation )?title\s*:\s*/i, ''))
     .replace(/[.。]+$/, '')
@@ -42,7 +46,10 @@ export function titleService(deps: { db: Db; upstream: ChatUpstream; model: stri
               'Write a title of at most six words for the conversation below. ' +
               'Answer with the title only: no quotes, no trailing period.',
           },
-          { role: 'user', content: `User: ${question.slice(0, 2000)}\n\nAssistant: ${answer.slice(0, 1000)}` },
+          {
+            role: 'user',
+            content: `User: ${question.slice(0, 2000)}\n\nAssistant: ${answer.slice(0, 1000)}`,
+          },
         ],
       });
       const title = cleanTitle(reply.text) || fallbackTitle(question);

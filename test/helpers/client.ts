@@ -61,11 +61,20 @@ export class ApiClient {
   async stream(conversationId: string, body: Record<string, unknown>, onEvent?: (e: StreamEvent) => void) {
     const res = await fetch(`${this.baseUrl}/api/conversations/${conversationId}/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: this.cookie ?? '', 'x-csrf-token': this.csrf ?? '' },
+      headers: {
+        'content-type': 'application/json',
+        cookie: this.cookie ?? '',
+        'x-csrf-token': this.csrf ?? '',
+      },
       body: JSON.stringify(body),
     });
     if (!res.headers.get('content-type')?.startsWith('text/event-stream')) {
-      return { status: res.status, headers: res.headers, error: (await res.json()) as any, events: [] as StreamEvent[] };
+      return {
+        status: res.status,
+        headers: res.headers,
+        error: await res.json(),
+        events: [] as StreamEvent[],
+      };
     }
     const parser = createStreamParser();
     const events: StreamEvent[] = [];

@@ -26,7 +26,11 @@ export interface Stack {
  * host over HTTP, a fresh database, a real Azurite, and the scripted fake upstream.
  */
 export async function startStack(
-  opts: { env?: Record<string, string>; timings?: Partial<ChatTimings>; queues?: Partial<QueueSettings> } = {},
+  opts: {
+    env?: Record<string, string>;
+    timings?: Partial<ChatTimings>;
+    queues?: Partial<QueueSettings>;
+  } = {},
 ): Promise<Stack> {
   const [db, upstream, azurite] = await Promise.all([
     testDb(),
@@ -43,7 +47,7 @@ export async function startStack(
     config,
     db,
     queues,
-    storage: { name: 'azurite', ping: queues.ping },
+    storage: { name: 'azurite', ping: () => queues.ping() },
     upstream: openAiUpstream({ baseURL: upstream.url, appUrl: config.PUBLIC_BASE_URL }),
     timings: opts.timings,
     log: () => undefined,

@@ -11,9 +11,18 @@ afterAll(() => stack.close());
 describe('accounts', () => {
   it('registers with a session cookie that scripts cannot read, and the session survives', async () => {
     const c = new ApiClient(stack.url);
-    const res = await c.post('/api/auth/register', { email: ' Ada@Example.com ', password: 'analytical', name: 'Ada' });
+    const res = await c.post('/api/auth/register', {
+      email: ' Ada@Example.com ',
+      password: 'analytical',
+      name: 'Ada',
+    });
     expect(res.status).toBe(201);
-    expect(res.body.user).toMatchObject({ email: 'ada@example.com', name: 'Ada', credits: 0, memoryEnabled: true });
+    expect(res.body.user).toMatchObject({
+      email: 'ada@example.com',
+      name: 'Ada',
+      credits: 0,
+      memoryEnabled: true,
+    });
     const cookie = res.headers.getSetCookie().find((h) => h.startsWith('gm_session='))!;
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
@@ -28,14 +37,16 @@ describe('accounts', () => {
   it('stores passwords as argon2id and session tokens only as hashes', async () => {
     const c = new ApiClient(stack.url);
     const { user } = await c.register();
-    const row = await stack.db.one<{ password_hash: string }>(`SELECT password_hash FROM users WHERE id = $1`, [
-      user.id,
-    ]);
+    const row = await stack.db.one<{ password_hash: string }>(
+      `SELECT password_hash FROM users WHERE id = $1`,
+      [user.id],
+    );
     expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     const token = c.cookie!.split('=')[1]!;
-    const sessions = await stack.db.many<{ token_hash: string }>(`SELECT token_hash FROM sessions WHERE user_id = $1`, [
-      user.id,
-    ]);
+    const sessions = await stack.db.many<{ token_hash: string }>(
+      `SELECT token_hash FROM sessions WHERE user_id = $1`,
+      [user.id],
+    );
     expect(sessions).toHaveLength(1);
     expect(sessions[0]!.token_hash).not.toContain(token);
   });
@@ -44,13 +55,22 @@ describe('accounts', () => {
     const c = new ApiClient(stack.url);
     const email = `dup-${Date.now()}@example.com`;
     await c.register(email);
-    const dup = await new ApiClient(stack.url).post('/api/auth/register', { email: email.toUpperCase(), password: 'whatever1' });
+    const dup = await new ApiClient(stack.url).post('/api/auth/register', {
+      email: email.toUpperCase(),
+      password: 'whatever1',
+    });
     expect(dup.status).toBe(409);
     expect(dup.body.error.code).toBe('conflict');
-    const bad = await new ApiClient(stack.url).post('/api/auth/register', { email: 'not-an-email', password: 'whatever1' });
+    const bad = await new ApiClient(stack.url).post('/api/auth/register', {
+      email: 'not-an-email',
+      password: 'whatever1',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/email/);
-    const short = await new ApiClient(stack.url).post('/api/auth/register', { email: 'short@example.com', password: '1234567' });
+    const short = await new ApiClient(stack.url).post('/api/auth/register', {
+      email: 'short@example.com',
+      password: '1234567',
+    });
     expect(short.status).toBe(400);
     expect(short.body.error.message).toMatch(/8 characters/);
     expect(await stack.db.maybeOne(`SELECT id FROM users WHERE email = 'short@example.com'`)).toBeNull();
@@ -66,7 +86,10 @@ describe('accounts', () => {
     expect(c.cookie).toBeDefined();
     expect(c.cookie).not.toBe(first.cookie);
 
-    const wrong = await new ApiClient(stack.url).post('/api/auth/login', { email, password: 'wrong password' });
+    const wrong = await new ApiClient(stack.url).post('/api/auth/login', {
+      email,
+      password: 'wrong password',
+    });
     const unknown = await new ApiClient(stack.url).post('/api/auth/login', {
       email: `nobody-${Date.now()}@example.com`,
       password: 'wrong password',
@@ -108,7 +131,12 @@ describe('accounts', () => {
     const missing = await c.request('PATCH', '/api/settings', { memoryEnabled: false }, { csrf: false });
     expect(missing.status).toBe(403);
     expect(missing.body.error.code).toBe('csrf_failed');
-    const wrong = await c.request('PATCH', '/api/settings', { memoryEnabled: false }, { csrf: false, headers: { 'x-csrf-token': 'guess' } });
+    const wrong = await c.request(
+      'PATCH',
+      '/api/settings',
+      { memoryEnabled: false },
+      { csrf: false, headers: { 'x-csrf-token': 'guess' } },
+    );
     expect(wrong.status).toBe(403);
     expect((await c.get('/api/auth/session')).body.user.memoryEnabled).toBe(true);
 
@@ -127,7 +155,13 @@ describe('models and health', () => {
   it('lists the shipped catalogue with prices in credits per million tokens, markup included', async () => {
     const res = await new ApiClient(stack.url).get('/api/models');
     expect(res.status).toBe(200);
-    const models = res.body.models as { id: string; free: boolean; vision: boolean; reasoning: boolean; pricing: any }[];
+    const models = res.body.models as {
+      id: string;
+      free: boolean;
+      vision: boolean;
+      reasoning: boolean;
+      pricing: any;
+    }[];
     expect(models.length).toBeGreaterThan(300);
     expect(models.find((m) => m.id === 'openai/gpt-4o-mini')).toMatchObject({
       free: false,
@@ -135,7 +169,10 @@ describe('models and health', () => {
       contextLength: 128000,
       pricing: { promptPerMTok: 30_000, completionPerMTok: 120_000 },
     });
-    expect(models.find((m) => m.id === 'deepseek/deepseek-r1:free')).toMatchObject({ free: true, reasoning: true });
+    expect(models.find((m) => m.id === 'deepseek/deepseek-r1:free')).toMatchObject({
+      free: true,
+      reasoning: true,
+    });
   });
 
   it('names the backends in use', async () => {

@@ -14,7 +14,11 @@ beforeAll(async () => {
   await c.register();
 });
 afterAll(() => stack.close());
-beforeEach(() => stack.upstream.reset());
+// Title jobs run after each reply and would take the next test's scripted upstream answer.
+beforeEach(async () => {
+  await stack.host.queues.waitIdle(10_000);
+  stack.upstream.reset();
+});
 
 const names = (events: StreamEvent[]) => events.map((e) => e.event);
 
@@ -22,7 +26,10 @@ async function messages(id: string) {
   return (await c.get(`/api/conversations/${id}`)).body.messages as any[];
 }
 
-async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+async function eventually<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -112,6 +119,19 @@ describe('streamed replies', () => {
     expect(reply.usage.credits).toBeGreaterThan(0);
   });
 
+  it('a reload during a reply shows the text so far, flushed about once a second', async () => {
+    stack.upstream.script({ chunkDelayMs: 60, text: 'slow '.repeat(60) });
+    const id = await c.newConversation();
+    const streaming = c.stream(id, { content: 'take your time', model: MODEL });
+    const partial = await eventually(async () => {
+      const reply = (await messages(id))[1];
+      return reply?.status === 'streaming' && reply.content.length > 0 ? reply : undefined;
+    }, 5000);
+    expect('slow '.repeat(60).startsWith(partial.content)).toBe(true);
+    const { events } = await streaming;
+    expect((await messages(id))[1]).toMatchObject({ status: 'complete', content: deltas(events) });
+  });
+
   it('a mid-stream upstream error ends with error and keeps the partial reply as failed', async () => {
     stack.upstream.script({ chunks: ['one ', 'two ', 'three ', 'four '], errorAfterChunks: 2 });
     const id = await c.newConversation();
@@ -148,7 +168,12 @@ describe('streamed replies', () => {
     const id = await c.newConversation();
     for (let i = 1; i <= 6; i++) {
       stack.upstream.script({ text: `answer ${i}` });
-      await c.stream(id, { content: `question ${i} ${'lorem ipsum '.repeat(100)}`, model: small, maxTokens: 256 });
+      await c.stream(id, {
+        content: `question ${i} ${'lorem ipsum '.repeat(100)}`,
+        model: small,
+        maxTokens: 256,
+      });
+      await stack.host.queues.waitIdle(10_000);
     }
     stack.upstream.reset();
     await c.stream(id, { content: 'question 7', model: small, maxTokens: 256 });
@@ -165,16 +190,21 @@ describe('streamed replies', () => {
     expect(history.at(-1)!.content).toBe('answer 6');
     expect(history.at(-2)!.content).toMatch(/^question 6 /);
     expect(sent.some((m) => m.content.startsWith('question 1 '))).toBe(false);
-    for (const m of history) expect(m.content.endsWith('lorem ipsum ') || /^answer \d$/.test(m.content)).toBe(true);
+    for (const m of history)
+      expect(m.content.endsWith('lorem ipsum ') || /^answer \d$/.test(m.content)).toBe(true);
   });
 
   it('titles the conversation after the reply, through the queue', async () => {
     const id = await c.newConversation();
     await c.stream(id, { content: 'Best pizza dough hydration for a home oven', model: MODEL });
-    const title = await eventually(async () => (await c.get(`/api/conversations/${id}`)).body.conversation.title);
+    const title = await eventually(
+      async () => (await c.get(`/api/conversations/${id}`)).body.conversation.title,
+    );
     expect(title.length).toBeGreaterThan(0);
     expect(title.length).toBeLessThanOrEqual(80);
-    const titleCall = stack.upstream.requests.find((r) => (r.body.model as string) === stack.services.config.TITLE_MODEL);
+    const titleCall = stack.upstream.requests.find(
+      (r) => (r.body.model as string) === stack.services.config.TITLE_MODEL,
+    );
     expect(titleCall).toBeDefined();
   });
 
@@ -189,11 +219,18 @@ describe('streamed replies', () => {
     expect(events.at(-1)!.event).toBe('done');
     await poisoned;
     stack.host.queues.off('failed', onFailed);
-    const poison = new QueueClient(stack.azurite.connectionString.replace(/;$/, ''), 'conversation-titles-poison');
+    const poison = new QueueClient(
+      stack.azurite.connectionString.replace(/;$/, ''),
+      'conversation-titles-poison',
+    );
     const peeked = await poison.peekMessages({ numberOfMessages: 32 });
-    const bodies = peeked.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()));
+    const bodies = peeked.peekedMessageItems.map((m) =>
+      JSON.parse(Buffer.from(m.messageText, 'base64').toString()),
+    );
     expect(bodies).toContainEqual({ userId: expect.any(String), conversationId: id });
-    expect(stack.upstream.requests.filter((r) => r.body.model === stack.services.config.TITLE_MODEL)).toHaveLength(5);
+    expect(
+      stack.upstream.requests.filter((r) => r.body.model === stack.services.config.TITLE_MODEL),
+    ).toHaveLength(5);
     expect((await c.get(`/api/conversations/${id}`)).body.conversation.title).toBeNull();
   });
 });

@@ -48,7 +48,9 @@ describe('conversations', () => {
       expect(res.body.error.code).toBe('not_found');
     }
     expect((await alice.get(`/api/conversations/${id}`)).body.conversation.title).toBe('Private');
-    expect((await bob.get('/api/conversations')).body.conversations.map((c: { id: string }) => c.id)).not.toContain(id);
+    expect(
+      (await bob.get('/api/conversations')).body.conversations.map((c: { id: string }) => c.id),
+    ).not.toContain(id);
   });
 
   it('pages newest first with a cursor, without gaps or repeats', async () => {
@@ -74,9 +76,13 @@ describe('conversations', () => {
   it('searches titles and message text', async () => {
     const dave = new ApiClient(stack.url);
     await dave.register();
-    const byTitle = (await dave.post('/api/conversations', { title: 'Sourdough starter' })).body.conversation.id;
+    const byTitle = (await dave.post('/api/conversations', { title: 'Sourdough starter' })).body.conversation
+      .id;
     const byText = await dave.newConversation();
-    await dave.stream(byText, { content: 'How long should I proof a sourdough loaf?', model: 'openai/gpt-4o-mini' });
+    await dave.stream(byText, {
+      content: 'How long should I proof a sourdough loaf?',
+      model: 'openai/gpt-4o-mini',
+    });
     const other = (await dave.post('/api/conversations', { title: 'Tax return' })).body.conversation.id;
     const res = await dave.get('/api/conversations?q=SOURDOUGH');
     const found = res.body.conversations.map((c: { id: string }) => c.id);
@@ -91,26 +97,59 @@ describe('conversations', () => {
 describe('bad input never causes a 500 and changes nothing', () => {
   it('malformed JSON, wrong types, unknown fields, wrong content type and oversized bodies are 4xx', async () => {
     const id = await alice.newConversation();
-    const cases: [string, string, { rawBody?: string; body?: unknown; headers?: Record<string, string> }, number][] = [
+    const cases: [
+      string,
+      string,
+      { rawBody?: string; body?: unknown; headers?: Record<string, string> },
+      number,
+    ][] = [
       ['POST', '/api/conversations', { rawBody: '{"title": ' }, 400],
       ['POST', '/api/conversations', { body: { title: 42 } }, 400],
       ['POST', '/api/conversations', { body: { title: 'x', admin: true } }, 400],
       ['PATCH', `/api/conversations/${id}`, { body: { title: '' } }, 400],
       ['PATCH', `/api/conversations/${id}`, { body: { title: 'x'.repeat(201) } }, 400],
       ['PATCH', `/api/conversations/${id}`, { body: [] }, 400],
-      ['PATCH', `/api/conversations/${id}`, { rawBody: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415],
-      ['POST', `/api/conversations/${id}/messages`, { body: { content: '   ', model: 'openai/gpt-4o-mini' } }, 400],
+      [
+        'PATCH',
+        `/api/conversations/${id}`,
+        { rawBody: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        415,
+      ],
+      [
+        'POST',
+        `/api/conversations/${id}/messages`,
+        { body: { content: '   ', model: 'openai/gpt-4o-mini' } },
+        400,
+      ],
       ['POST', `/api/conversations/${id}/messages`, { body: { content: 'hi', model: 'no/such-model' } }, 400],
-      ['POST', `/api/conversations/${id}/messages`, { body: { content: 'hi', model: 'openai/gpt-4o-mini', maxTokens: -1 } }, 400],
-      ['POST', `/api/conversations/${id}/messages`, { body: { content: 'x'.repeat(600 * 1024), model: 'openai/gpt-4o-mini' } }, 413],
-      ['POST', `/api/conversations/${id}/messages`, { rawBody: '\u0000\u0001', headers: { 'content-type': 'application/json' } }, 400],
+      [
+        'POST',
+        `/api/conversations/${id}/messages`,
+        { body: { content: 'hi', model: 'openai/gpt-4o-mini', maxTokens: -1 } },
+        400,
+      ],
+      [
+        'POST',
+        `/api/conversations/${id}/messages`,
+        { body: { content: 'x'.repeat(600 * 1024), model: 'openai/gpt-4o-mini' } },
+        413,
+      ],
+      [
+        'POST',
+        `/api/conversations/${id}/messages`,
+        { rawBody: '\u0000\u0001', headers: { 'content-type': 'application/json' } },
+        400,
+      ],
       ['GET', '/api/conversations?limit=abc', {}, 400],
       ['GET', '/api/conversations?cursor=garbage', {}, 400],
       ['POST', '/api/auth/login', { body: { email: ['a'], password: {} } }, 400],
       ['GET', '/api/no-such-route', {}, 404],
     ];
     for (const [method, path, opts, status] of cases) {
-      const res = await alice.request(method, path, opts.body, { rawBody: opts.rawBody, headers: opts.headers });
+      const res = await alice.request(method, path, opts.body, {
+        rawBody: opts.rawBody,
+        headers: opts.headers,
+      });
       expect(res.status, `${method} ${path} ${JSON.stringify(opts).slice(0, 80)}`).toBe(status);
       expect(res.body.error.code).toMatch(/^[a-z_]+$/);
       expect(res.body.error.message.length).toBeGreaterThan(3);

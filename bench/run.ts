@@ -1,0 +1,207 @@
+/**
+ * `npm run bench`: what our relay adds to a streamed reply, measured in one run against a
+ * loopback upstream. The app runs as `npm start` runs it (its own process, PGlite, Azurite); this
+ * process is only the client, and the upstream runs in a third process so no two share a loop.
+ *
+ * Per chunk: each chunk carries the monotonic time it was written upstream; its latency is the
+ * time it reached the client. Read directly from the upstream, that is the baseline; through the
+ * app, the difference is what we add. Time to first byte is measured to the first text delta.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readStamp, stamp } from './stamped-upstream';
+
+const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 40);
+const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 25);
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,100').split(',').map(Number);
+const MODEL = 'openai/gpt-4o-mini';
+
+interface Sample {
+  ttfbMs: number;
+  chunkMs: number[];
+}
+
+const ms = (ns: bigint) => Number(ns) / 1e6;
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+}
+
+/**
+ * The same minimal SSE reading for both paths (split on blank lines, JSON.parse the data line),
+ * so the client's own cost is equal and cancels out of the difference.
+ */
+async function readSse(res: Response, onText: (text: string) => void, relayed: boolean): Promise<void> {
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(chunk, { stream: true });
+    let i: number;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const at = block.indexOf('data: {');
+      if (at < 0) continue;
+      const data = JSON.parse(block.slice(at + 6)) as {
+        text?: string;
+        choices?: { delta?: { content?: string } }[];
+      };
+      const text = relayed
+        ? block.startsWith('event: delta')
+          ? data.text
+          : undefined
+        : data.choices?.[0]?.delta?.content;
+      if (text) onText(text);
+    }
+  }
+}
+
+async function measure(open: () => Promise<Response>, sse: boolean): Promise<Sample> {
+  const t0 = stamp();
+  const res = await open();
+  if (!res.ok) throw new Error(`stream answered ${res.status}: ${await res.text()}`);
+  const sample: Sample = { ttfbMs: Number.NaN, chunkMs: [] };
+  await readSse(
+    res,
+    (text) => {
+      const now = stamp();
+      if (Number.isNaN(sample.ttfbMs)) sample.ttfbMs = ms(now - t0);
+      const sent = readStamp(text);
+      if (sent !== undefined) sample.chunkMs.push(ms(now - sent));
+    },
+    sse,
+  );
+  return sample;
+}
+
+async function waitFor(url: string, child: ChildProcess, log: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`app exited early:\n${fs.readFileSync(log, 'utf8')}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`app did not start:\n${fs.readFileSync(log, 'utf8')}`);
+}
+
+async function main(): Promise<void> {
+  const root = path.resolve(__dirname, '..', '..');
+  const upstreamProc = fork(path.join(__dirname, 'stamped-upstream-main.js'), [], {
+    env: { ...process.env, BENCH_CHUNKS: String(CHUNKS), BENCH_INTERVAL_MS: String(INTERVAL_MS) },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const upstreamUrl = await new Promise<string>((resolve) =>
+    upstreamProc.once('message', (m) => resolve(m as string)),
+  );
+
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-bench-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const log = path.join(data, 'app.log');
+  const app = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      path.join(root, 'dist/dev/host/main.js'),
+    ],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        DATA_DIR: data,
+        OPENROUTER_BASE_URL: upstreamUrl,
+        DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '',
+      },
+      stdio: ['ignore', fs.openSync(log, 'a'), fs.openSync(log, 'a')],
+    },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`${base}/api/health`, app, log);
+    const reg = await fetch(`${base}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `bench-${Date.now()}@example.com`, password: 'benchmark' }),
+    });
+    const cookie = reg.headers.getSetCookie()[0]!.split(';')[0]!;
+    const { csrfToken } = (await reg.json()) as { csrfToken: string };
+    const headers = { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken };
+    const conversation = async () =>
+      (
+        (await (
+          await fetch(`${base}/api/conversations`, { method: 'POST', headers, body: '{}' })
+        ).json()) as {
+          conversation: { id: string };
+        }
+      ).conversation.id;
+
+    const direct = () =>
+      fetch(`${upstreamUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    const relayed = (id: string) => () =>
+      fetch(`${base}/api/conversations/${id}/messages`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ content: 'hi', model: MODEL, maxTokens: 256 }),
+      });
+
+    // Warm both paths (JIT, connection setup, first queries).
+    const warm = await conversation();
+    for (let i = 0; i < 3; i++) {
+      await measure(direct, false);
+      await measure(relayed(warm), true);
+    }
+
+    console.log(
+      `\nRelay overhead: ${CHUNKS} chunks every ${INTERVAL_MS} ms per stream, loopback, ${os.cpus().length} cores`,
+    );
+    console.log('streams | path    | TTFB p50 | TTFB p99 | chunk p50 | chunk p99   (ms)');
+    const results: string[] = [];
+    for (const n of LEVELS) {
+      const ids = await Promise.all(Array.from({ length: n }, conversation));
+      const d = await Promise.all(Array.from({ length: n }, () => measure(direct, false)));
+      const r = await Promise.all(ids.map((id) => measure(relayed(id), true)));
+      const row = (name: string, s: Sample[]) => {
+        const ttfb = s.map((x) => x.ttfbMs);
+        const chunks = s.flatMap((x) => x.chunkMs);
+        const v = [pct(ttfb, 50), pct(ttfb, 99), pct(chunks, 50), pct(chunks, 99)];
+        console.log(
+          `${String(n).padStart(7)} | ${name.padEnd(7)} | ${v.map((x) => x.toFixed(2).padStart(8)).join(' | ')}`,
+        );
+        return v;
+      };
+      const dv = row('direct', d);
+      const rv = row('relayed', r);
+      const added = rv.map((x, i) => x - dv[i]!);
+      console.log(
+        `${String(n).padStart(7)} | added   | ${added.map((x) => x.toFixed(2).padStart(8)).join(' | ')}`,
+      );
+      const verdict =
+        `${n} streams: added TTFB p50 ${added[0]!.toFixed(2)} ms (target ≤ 15), ` +
+        `per chunk p50 ${added[2]!.toFixed(2)} ms (≤ 1), p99 ${added[3]!.toFixed(2)} ms (≤ 5)` +
+        (n >= 100 ? (added[2]! <= 1 && added[3]! <= 5 && added[0]! <= 15 ? '  ✓' : '  ✗ over target') : '');
+      results.push(verdict);
+    }
+    console.log(`\n${results.join('\n')}\n`);
+  } finally {
+    app.kill('SIGTERM');
+    upstreamProc.kill('SIGTERM');
+    await new Promise((r) => app.once('exit', r));
+    if (process.env.BENCH_KEEP_LOG) fs.copyFileSync(log, '/tmp/bench-app.log');
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,164 @@
+/**
+ * Runs the Azurite storage emulator (the npm package, no Docker) as a child process on free ports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { devConnectionString } from './storage';
+
+export interface AzuriteOptions {
+  /** Persist data in this directory. Without it, data lives in memory only. */
+  location?: string;
+  /** Force in-memory even when location is given (Azurite forbids combining both flags). */
+  inMemory?: boolean;
+  host?: string;
+  startTimeoutMs?: number;
+}
+
+export interface AzuriteHandle {
+  connectionString: string;
+  blobPort: number;
+  queuePort: number;
+  tablePort: number;
+  stop(): Promise<void>;
+}
+
+/** Asks the OS for distinct free ports by holding them all open at once. */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      return new Promise<net.Server>((resolve, reject) => {
+        const server = net.createServer();
+        server.once('error', reject);
+        server.listen(0, host, () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+function canConnect(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function azuriteScript(): string {
+  // The package's "azurite" bin; requiring its package.json keeps this robust to dist moves.
+  const pkgPath = require.resolve('azurite/package.json');
+  const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8')) as { bin?: Record<string, string> };
+  return path.resolve(path.dirname(pkgPath), pkg.bin?.azurite ?? 'dist/src/azurite.js');
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function startOnce(opts: AzuriteOptions): Promise<AzuriteHandle> {
+  const host = opts.host ?? '127.0.0.1';
+  const [blobPort = 0, queuePort = 0, tablePort = 0] = await freePorts(3, host);
+  const inMemory = opts.inMemory === true || !opts.location;
+  const args = [
+    azuriteScript(),
+    '--silent',
+    '--loose',
+    '--skipApiVersionCheck',
+    '--disableTelemetry',
+    '--blobHost',
+    host,
+    '--blobPort',
+    String(blobPort),
+    '--queueHost',
+    host,
+    '--queuePort',
+    String(queuePort),
+    '--tableHost',
+    host,
+    '--tablePort',
+    String(tablePort),
+  ];
+  if (inMemory) {
+    args.push('--inMemoryPersistence');
+  } else {
+    const location = path.resolve(opts.location!);
+    fs.mkdirSync(location, { recursive: true });
+    args.push('--location', location);
+  }
+
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-8000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  // Never leave an orphaned emulator holding ports/locks when the host process exits.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  let exitInfo: string | undefined;
+  child.once('exit', (code, signal) => {
+    exitInfo = `exited with ${signal ?? `code ${code}`}`;
+    process.off('exit', killOnExit);
+  });
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  let spawnFailure: Error | undefined;
+  void spawnError.then((e) => (spawnFailure = e));
+
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 20_000);
+  for (;;) {
+    if (spawnFailure || exitInfo) {
+      process.off('exit', killOnExit);
+      throw new Error(
+        `Azurite failed to start (${spawnFailure?.message ?? exitInfo}). Output:\n${output.trim()}`,
+      );
+    }
+    const ready = await Promise.all([blobPort, queuePort, tablePort].map((p) => canConnect(p, host)));
+    if (ready.every(Boolean)) break;
+    if (Date.now() > deadline) {
+      await stopChild(child);
+      process.off('exit', killOnExit);
+      throw new Error(
+        `Azurite did not accept connections within ${opts.startTimeoutMs ?? 20_000} ms. Output:\n${output.trim()}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    connectionString: devConnectionString({ blob: blobPort, queue: queuePort, table: tablePort }, host),
+    blobPort,
+    queuePort,
+    tablePort,
+    async stop() {
+      await stopChild(child);
+      process.off('exit', killOnExit);
+    },
+  };
+}
+
+export async function startAzurite(opts: AzuriteOptions = {}): Promise<AzuriteHandle> {
+  // Another process can grab one of the "free" ports before Azurite binds it; retry that race.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
+}
