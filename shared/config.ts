@@ -33,6 +33,7 @@ export const configSchema = z.object({
   MONGODB_URI: optionalString,
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
+  STRIPE_API_BASE_URL: optionalString.pipe(z.string().url().optional()),
   GOOGLE_CLIENT_ID: optionalString,
   GOOGLE_CLIENT_SECRET: optionalString,
   MICROSOFT_CLIENT_ID: optionalString,
@@ -40,6 +41,10 @@ export const configSchema = z.object({
   MICROSOFT_TENANT: optionalString,
   PRICE_MARKUP: z.coerce.number().min(1).max(100).default(2),
   SIGNUP_BONUS_CREDITS: z.coerce.number().int().min(0).default(0),
+  MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(100).default(3),
+  FREE_MODEL_PER_MINUTE: z.coerce.number().int().min(0).default(10),
+  FREE_MODEL_PER_DAY: z.coerce.number().int().min(0).default(200),
+  HOLD_TTL_SECONDS: z.coerce.number().int().min(240).default(600),
   MEMORY_ENABLED: bool.default(true),
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:7071'),
 });

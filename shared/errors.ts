@@ -4,6 +4,7 @@ export type ErrorCode =
   | 'unauthenticated'
   | 'insufficient_credits'
   | 'csrf_failed'
+  | 'invalid_signature'
   | 'forbidden'
   | 'not_found'
   | 'not_configured'
@@ -21,6 +22,7 @@ export const statusOf: Record<ErrorCode, number> = {
   unauthenticated: 401,
   insufficient_credits: 402,
   csrf_failed: 403,
+  invalid_signature: 400,
   forbidden: 403,
   not_found: 404,
   not_configured: 404,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { authService } from './auth/service';
-import { priceOnlyMetering, type Metering } from './billing/metering';
+import { creditMetering } from './billing/metering';
+import { billingService, stripeClient } from './billing/service';
 import { chatService, defaultTimings, type ChatTimings } from './chat/service';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
@@ -20,7 +21,6 @@ export interface ServiceDeps {
   storage: { name: string; ping(): Promise<void> };
   upstream: ChatUpstream;
   clock?: Clock;
-  metering?: Metering;
   timings?: Partial<ChatTimings>;
   fetchCatalogue?: () => Promise<unknown>;
   log?: (msg: string, err?: unknown) => void;
@@ -32,6 +32,24 @@ export type Services = ReturnType<typeof createServices>;
 export function createServices(deps: ServiceDeps) {
   const { config, db } = deps;
   const clock = deps.clock ?? systemClock;
+  const metering = creditMetering({
+    markup: config.PRICE_MARKUP,
+    clock,
+    limits: {
+      maxConcurrentStreams: config.MAX_CONCURRENT_STREAMS,
+      freePerMinute: config.FREE_MODEL_PER_MINUTE,
+      freePerDay: config.FREE_MODEL_PER_DAY,
+      holdTtlMs: config.HOLD_TTL_SECONDS * 1000,
+    },
+  });
+  const billing = billingService({
+    db,
+    clock,
+    stripe: stripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBaseUrl: config.STRIPE_API_BASE_URL }),
+    webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    signupBonus: config.SIGNUP_BONUS_CREDITS,
+  });
   const models = modelService({
     db,
     clock,
@@ -41,7 +59,10 @@ export function createServices(deps: ServiceDeps) {
   return {
     config,
     db,
-    auth: authService({ db, clock }),
+    auth: authService({ db, clock, onRegistered: (tx, userId) => billing.grantSignupBonus(tx, userId) }),
+    billing,
+    /** Releases holds of replies whose instance died before settling them. */
+    sweepHolds: () => metering.sweepExpired(db),
     models,
     conversations: conversationService({ db, clock }),
     chat: chatService({
@@ -49,14 +70,14 @@ export function createServices(deps: ServiceDeps) {
       clock,
       upstream: deps.upstream,
       models,
-      metering: deps.metering ?? priceOnlyMetering(config.PRICE_MARKUP),
+      metering,
       queues: deps.queues,
       systemPrompt: config.SYSTEM_PROMPT,
       defaultMaxTokens: config.DEFAULT_MAX_TOKENS,
       timings: { ...defaultTimings(config.STREAM_DEADLINE_SECONDS), ...deps.timings },
       log: deps.log,
     }),
-    titles: titleService({ db, upstream: deps.upstream, model: config.TITLE_MODEL }),
+    titles: titleService({ db, upstream: deps.upstream, models, metering, model: config.TITLE_MODEL }),
     health: () => checkHealth({ config, db, storage: deps.storage }),
     /** Runs once per instance before serving: schema, then the shipped catalogue if empty. */
     async ready() {

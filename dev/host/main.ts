@@ -105,7 +105,9 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   let storage: string;
   if (needsAzurite(process.env.AzureWebJobsStorage)) {
     const inMemory = options.azurite?.inMemory === true;
-    const location = options.azurite?.location ?? path.join(root, '.data', 'azurite');
+    // DATA_DIR is the app's own setting for where embedded state lives; Azurite's files go beside PGlite's.
+    const location =
+      options.azurite?.location ?? path.resolve(root, process.env.DATA_DIR || '.data', 'azurite');
     azurite = await startAzurite(inMemory ? { inMemory: true } : { location });
     process.env.AzureWebJobsStorage = azurite.connectionString;
     storage = `Azurite ${inMemory ? '(in memory)' : `(persisted in ${path.relative(root, location) || location})`}, queues on 127.0.0.1:${azurite.queuePort}, blobs on 127.0.0.1:${azurite.blobPort}`;

@@ -25,6 +25,8 @@ export interface RouteOptions {
   auth: 'user' | 'none';
   /** Largest accepted body in bytes. */
   maxBody?: number;
+  /** Hand the body over as text, unparsed (signed webhooks are verified on the exact bytes). */
+  rawBody?: boolean;
 }
 
 const DEFAULT_MAX_BODY = 256 * 1024;
@@ -50,7 +52,7 @@ export async function handleHttp(
         svc.auth.checkCsrf(session, req.headers.get('x-csrf-token'));
       }
     }
-    const body = await readJsonBody(req, opts.maxBody ?? DEFAULT_MAX_BODY);
+    const body = await readBody(req, opts.maxBody ?? DEFAULT_MAX_BODY, opts.rawBody ?? false);
     return await route({
       services: svc,
       body,
@@ -93,7 +95,7 @@ export function errorResponse(err: unknown, ctx: InvocationContext): HttpRespons
   };
 }
 
-async function readJsonBody(req: HttpRequest, limit: number): Promise<unknown> {
+async function readBody(req: HttpRequest, limit: number, raw: boolean): Promise<unknown> {
   const declared = Number(req.headers.get('content-length') ?? '0');
   if (declared > limit) throw tooLarge(limit);
   if (!req.body) return undefined;
@@ -110,7 +112,8 @@ async function readJsonBody(req: HttpRequest, limit: number): Promise<unknown> {
     }
     chunks.push(value);
   }
-  if (size === 0) return undefined;
+  if (size === 0) return raw ? '' : undefined;
+  if (raw) return Buffer.concat(chunks).toString('utf8');
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json' && !type.endsWith('+json')) {
     throw new AppError('unsupported_type', 'Send the body as JSON (Content-Type: application/json)');

@@ -49,7 +49,12 @@ export function toUser(row: UserRow): User {
 
 export type AuthService = ReturnType<typeof authService>;
 
-export function authService(deps: { db: Db; clock: Clock }) {
+export function authService(deps: {
+  db: Db;
+  clock: Clock;
+  /** Runs in the transaction that creates the account (the welcome credit). */
+  onRegistered?: (tx: Db, userId: string) => Promise<void>;
+}) {
   const { db, clock } = deps;
 
   async function issueSession(row: UserRow): Promise<IssuedSession> {
@@ -91,14 +96,18 @@ export function authService(deps: { db: Db; clock: Clock }) {
   return {
     async register(input: RegisterBody): Promise<IssuedSession> {
       const passwordHash = await hashPassword(input.password);
-      const row = await userStore(db).insert({
-        id: newId(),
-        email: input.email,
-        name: input.name ?? null,
-        passwordHash,
-        at: clock.now(),
+      const row = await db.tx(async (tx) => {
+        const created = await userStore(tx).insert({
+          id: newId(),
+          email: input.email,
+          name: input.name ?? null,
+          passwordHash,
+          at: clock.now(),
+        });
+        if (!created) throw new AppError('conflict', 'An account with this email already exists');
+        await deps.onRegistered?.(tx, created.id);
+        return (await userStore(tx).byId(created.id))!;
       });
-      if (!row) throw new AppError('conflict', 'An account with this email already exists');
       return issueSession(row);
     },
 

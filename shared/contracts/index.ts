@@ -5,3 +5,4 @@ export * from './conversations';
 export * from './chat-stream';
 export * from './health';
 export * from './jobs';
+export * from './billing';

@@ -94,4 +94,98 @@ export const migrations: { id: string; sql: string }[] = [
       CREATE INDEX generations_active ON generations (user_id, conversation_id) WHERE status = 'streaming';
     `,
   },
+  {
+    id: '002_credits_ledger_billing',
+    sql: `
+      -- credits: the balance, always the sum of the user's ledger. held: reserved by replies in flight.
+      ALTER TABLE users ADD COLUMN held bigint NOT NULL DEFAULT 0 CHECK (held >= 0);
+
+      CREATE TABLE ledger (
+        id text PRIMARY KEY,
+        seq bigserial NOT NULL UNIQUE,
+        user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind text NOT NULL CHECK (kind IN ('purchase', 'usage', 'refund', 'grant', 'adjustment')),
+        credits bigint NOT NULL,
+        balance_after bigint NOT NULL CHECK (balance_after >= 0),
+        reference text NOT NULL,
+        created_at timestamptz NOT NULL
+      );
+      -- One balance change per thing that causes it: a retried settlement or webhook cannot repeat it.
+      CREATE UNIQUE INDEX ledger_once ON ledger (kind, reference);
+      CREATE INDEX ledger_user ON ledger (user_id, seq DESC);
+
+      CREATE TABLE holds (
+        generation_id text PRIMARY KEY,
+        user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        credits bigint NOT NULL CHECK (credits >= 0),
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX holds_expiry ON holds (expires_at);
+
+      -- Every metered upstream call (replies and internal ones such as titles), free ones included.
+      CREATE TABLE usage_records (
+        id text PRIMARY KEY,
+        user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        purpose text NOT NULL CHECK (purpose IN ('reply', 'title')),
+        reference text NOT NULL UNIQUE,
+        model text NOT NULL,
+        prompt_tokens integer NOT NULL,
+        completion_tokens integer NOT NULL,
+        upstream_cost_usd numeric,
+        credits bigint NOT NULL,
+        created_at timestamptz NOT NULL
+      );
+      CREATE INDEX usage_user_time ON usage_records (user_id, created_at);
+
+      ALTER TABLE generations ADD COLUMN free boolean NOT NULL DEFAULT false;
+      CREATE INDEX generations_user_started ON generations (user_id, started_at);
+
+      CREATE TABLE packages (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        price_cents integer NOT NULL CHECK (price_cents > 0),
+        currency text NOT NULL,
+        credits bigint NOT NULL CHECK (credits > 0),
+        first_purchase_only boolean NOT NULL DEFAULT false,
+        active boolean NOT NULL DEFAULT true,
+        sort integer NOT NULL
+      );
+      INSERT INTO packages (id, name, price_cents, currency, credits, first_purchase_only, sort) VALUES
+        ('starter', 'Starter pack', 500, 'usd', 500000, true, 1),
+        ('standard', 'Standard', 1000, 'usd', 1000000, false, 2),
+        ('plus', 'Plus', 2500, 'usd', 2600000, false, 3),
+        ('pro', 'Pro', 10000, 'usd', 11000000, false, 4);
+
+      CREATE TABLE purchases (
+        checkout_session_id text PRIMARY KEY,
+        user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        package_id text NOT NULL REFERENCES packages(id),
+        credits bigint NOT NULL,
+        amount_cents integer NOT NULL,
+        currency text NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'paid', 'mismatch')),
+        payment_intent text UNIQUE,
+        credits_refunded bigint NOT NULL DEFAULT 0,
+        refund_shortfall bigint NOT NULL DEFAULT 0,
+        created_at timestamptz NOT NULL,
+        paid_at timestamptz
+      );
+
+      -- Cumulative refunds per payment, kept even when they arrive before the payment itself.
+      CREATE TABLE refunds (
+        payment_intent text PRIMARY KEY,
+        charge_amount_cents bigint NOT NULL,
+        refunded_cents bigint NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+
+      CREATE TABLE stripe_events (
+        id text PRIMARY KEY,
+        type text NOT NULL,
+        outcome text NOT NULL,
+        received_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];

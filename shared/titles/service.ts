@@ -1,6 +1,8 @@
 import { conversationStore } from '../conversations/store';
 import type { Db } from '../db/db';
+import type { Metering } from '../billing/metering';
 import type { ChatUpstream } from '../llm/upstream';
+import type { ModelService } from '../models/service';
 
 const MAX_TITLE_CHARS = 80;
 
@@ -22,7 +24,13 @@ export const fallbackTitle = (text: string) => cleanTitle(text.trim().split(/\s+
 
 export type TitleService = ReturnType<typeof titleService>;
 
-export function titleService(deps: { db: Db; upstream: ChatUpstream; model: string }) {
+export function titleService(deps: {
+  db: Db;
+  upstream: ChatUpstream;
+  models: ModelService;
+  metering: Metering;
+  model: string;
+}) {
   return {
     /**
      * Names an untitled conversation from its first exchange. A failure throws so the queue
@@ -36,6 +44,12 @@ export function titleService(deps: { db: Db; upstream: ChatUpstream; model: stri
       const question = messages.find((m) => m.role === 'user')?.content ?? '';
       const answer = messages.find((m) => m.role === 'assistant')?.content ?? '';
       if (!question) return null;
+      // A title model we cannot price is not called: the first words make a fine title too.
+      const model = await deps.models.require(deps.model).catch(() => null);
+      if (!model) {
+        const row = await store.setTitleIfUntitled(userId, conversationId, fallbackTitle(question));
+        return row ? row.title : null;
+      }
       const reply = await deps.upstream.complete({
         model: deps.model,
         maxTokens: 24,
@@ -53,8 +67,20 @@ export function titleService(deps: { db: Db; upstream: ChatUpstream; model: stri
         ],
       });
       const title = cleanTitle(reply.text) || fallbackTitle(question);
-      const row = await store.setTitleIfUntitled(userId, conversationId, title);
-      return row ? title : null;
+      return deps.db.tx(async (tx) => {
+        // Billed like any reply, once per conversation, whether or not the user renamed it meanwhile.
+        if (reply.usage) {
+          await deps.metering.charge(tx, {
+            userId,
+            reference: `title:${conversationId}`,
+            purpose: 'title',
+            model,
+            usage: reply.usage,
+          });
+        }
+        const row = await conversationStore(tx).setTitleIfUntitled(userId, conversationId, title);
+        return row ? title : null;
+      });
     },
   };
 }

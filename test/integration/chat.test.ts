@@ -9,7 +9,7 @@ let c: ApiClient;
 const MODEL = 'openai/gpt-4o-mini';
 
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ env: { SIGNUP_BONUS_CREDITS: '100000000' } });
   c = new ApiClient(stack.url);
   await c.register();
 });

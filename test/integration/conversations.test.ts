@@ -6,7 +6,7 @@ let stack: Stack;
 let alice: ApiClient;
 let bob: ApiClient;
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ env: { SIGNUP_BONUS_CREDITS: '100000000' } });
   alice = new ApiClient(stack.url);
   bob = new ApiClient(stack.url);
   await alice.register();

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDb } from '../../test/helpers/db';
+import type { Db } from '../db/db';
+import { AppError } from '../errors';
+import { ledgerStore } from './ledger';
+import { creditMetering, type ReplyModel } from './metering';
+
+const model: ReplyModel = {
+  id: 'test/model',
+  name: 'Test',
+  contextLength: 8000,
+  promptPrice: '0.000001',
+  completionPrice: '0.000002',
+  vision: false,
+  reasoning: false,
+  supportedParameters: [],
+  free: false,
+};
+
+let db: Db;
+let now = new Date('2026-11-25T12:00:00Z');
+const clock = { now: () => now };
+const metering = creditMetering({
+  markup: 2,
+  clock,
+  limits: { maxConcurrentStreams: 10, freePerMinute: 10, freePerDay: 100, holdTtlMs: 600_000 },
+});
+
+beforeAll(async () => {
+  db = await testDb();
+  await db.exec(`INSERT INTO users (id, email) VALUES ('u1', 'u1@example.com')`);
+  await db.tx((tx) =>
+    ledgerStore(tx).apply({ userId: 'u1', kind: 'grant', credits: 10_000, reference: 'seed', at: now }),
+  );
+});
+afterAll(() => db.close());
+
+const user = () =>
+  db.one<{ credits: number; held: number }>(`SELECT credits, held FROM users WHERE id = 'u1'`);
+
+describe('credit metering', () => {
+  it('holds the worst case: (100 prompt + 1000 completion tokens) at the price × 2', async () => {
+    await db.tx((tx) =>
+      metering.reserve(tx, { userId: 'u1', generationId: 'g1', model, promptTokens: 100, maxTokens: 1000 }),
+    );
+    // (100 × 1e-6 + 1000 × 2e-6) US$ × 100,000 credits/US$ × 2 = 420
+    expect(await user()).toEqual({ credits: 10_000, held: 420 });
+  });
+
+  it('refuses a hold larger than what is available, and changes nothing', async () => {
+    await expect(
+      db.tx((tx) =>
+        metering.reserve(tx, {
+          userId: 'u1',
+          generationId: 'g2',
+          model,
+          promptTokens: 100,
+          maxTokens: 100_000,
+        }),
+      ),
+    ).rejects.toMatchObject({ code: 'insufficient_credits' } satisfies Partial<AppError>);
+    expect(await user()).toEqual({ credits: 10_000, held: 420 });
+  });
+
+  it('a crashed reply (never settled) is released by the sweeper once its hold expires, and only then', async () => {
+    expect(await metering.sweepExpired(db)).toBe(0);
+    expect((await user()).held).toBe(420);
+    now = new Date(now.getTime() + 600_001);
+    expect(await metering.sweepExpired(db)).toBe(1);
+    expect(await user()).toEqual({ credits: 10_000, held: 0 });
+    expect(await db.many(`SELECT 1 FROM holds`)).toHaveLength(0);
+  });
+
+  it('settling releases the hold and charges the real cost once, however often it is called', async () => {
+    await db.tx((tx) =>
+      metering.reserve(tx, { userId: 'u1', generationId: 'g3', model, promptTokens: 100, maxTokens: 1000 }),
+    );
+    const usage = { promptTokens: 90, completionTokens: 10, costUsd: 0.000123 };
+    const first = await db.tx((tx) =>
+      metering.settle(tx, { userId: 'u1', generationId: 'g3', model, usage }),
+    );
+    const again = await db.tx((tx) =>
+      metering.settle(tx, { userId: 'u1', generationId: 'g3', model, usage }),
+    );
+    expect(first).toBe(25); // 0.000123 × 100,000 × 2 = 24.6 → rounded up
+    expect(again).toBe(25);
+    expect(await user()).toEqual({ credits: 10_000 - 25, held: 0 });
+    const ledger = await db.many(`SELECT kind, credits FROM ledger WHERE user_id = 'u1' AND kind = 'usage'`);
+    expect(ledger).toEqual([{ kind: 'usage', credits: -25 }]);
+  });
+});
