@@ -1,4 +1,5 @@
-import { startAzurite, type AzuriteHandle } from '../../dev/host/azurite';
+import { freePorts, startAzurite, type AzuriteHandle } from '../../dev/host/azurite';
+import { startFakeStripe, type FakeStripe } from '../../dev/fake-stripe/server';
 import { startHost, type LocalHost } from '../../dev/host/host';
 import type { QueueSettings } from '../../dev/host/host-config';
 import { startFakeUpstream, type FakeUpstream } from '../../dev/fake-upstream/server';
@@ -11,6 +12,8 @@ import { createServices, type Services } from '../../shared/services';
 import { storageQueueSender } from '../../shared/storage/queues';
 import { testDb } from './db';
 
+let active = false;
+
 export interface Stack {
   url: string;
   db: Db;
@@ -18,6 +21,8 @@ export interface Stack {
   azurite: AzuriteHandle;
   host: LocalHost;
   services: Services;
+  /** Present when started with `stripe: true`: Checkout and its webhooks, offline. */
+  stripe?: FakeStripe;
   close(): Promise<void>;
 }
 
@@ -30,8 +35,19 @@ export async function startStack(
     env?: Record<string, string>;
     timings?: Partial<ChatTimings>;
     queues?: Partial<QueueSettings>;
+    stripe?: boolean;
   } = {},
 ): Promise<Stack> {
+  // The functions find their core through one module-level slot: one stack per process at a time.
+  if (active) throw new Error('a stack is already running in this test file; close it first');
+  active = true;
+  // The webhook URL must be known before the app starts, so the port is chosen up front.
+  const [port = 0] = await freePorts(1);
+  const url = `http://127.0.0.1:${port}`;
+  const webhookSecret = 'whsec_stack_test';
+  const stripe = opts.stripe
+    ? await startFakeStripe({ webhookUrl: `${url}/api/billing/webhook`, webhookSecret, port: 0 })
+    : undefined;
   const [db, upstream, azurite] = await Promise.all([
     testDb(),
     startFakeUpstream({ port: 0 }),
@@ -40,6 +56,14 @@ export async function startStack(
   const config = loadConfig({
     AzureWebJobsStorage: azurite.connectionString,
     OPENROUTER_BASE_URL: upstream.url,
+    PUBLIC_BASE_URL: url,
+    ...(stripe
+      ? {
+          STRIPE_SECRET_KEY: 'sk_test_stack',
+          STRIPE_WEBHOOK_SECRET: webhookSecret,
+          STRIPE_API_BASE_URL: stripe.url,
+        }
+      : {}),
     ...opts.env,
   });
   const queues = storageQueueSender(azurite.connectionString);
@@ -57,7 +81,7 @@ export async function startStack(
   process.env.AzureWebJobsStorage = azurite.connectionString;
   const host = await startHost({
     loadEntry: () => import('../../functions/index.js'),
-    port: 0,
+    port,
     log: () => undefined,
     triggers: { timers: false },
     queueOverrides: { visibilityTimeoutMs: 200, maxPollingIntervalMs: 200, ...opts.queues },
@@ -69,11 +93,13 @@ export async function startStack(
     azurite,
     host,
     services,
+    stripe,
     async close() {
       await host.close();
-      await Promise.all([upstream.close(), azurite.stop()]);
+      await Promise.all([upstream.close(), azurite.stop(), stripe?.close()]);
       await db.close();
       useServices(undefined);
+      active = false;
     },
   };
 }

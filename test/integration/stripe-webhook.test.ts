@@ -201,6 +201,13 @@ describe('Stripe webhook (verified by the real stripe library)', () => {
     expect((await state(userId)).credits).toBe(1_000_000);
   });
 
+  it('without Stripe keys, checkout answers 503 and the packages say checkout is off', async () => {
+    const { c } = await account();
+    const off = await c.post('/api/billing/checkout', { packageId: 'standard' });
+    expect(off.status).toBe(503);
+    expect((await c.get('/api/billing/packages')).body.checkoutEnabled).toBe(false);
+  });
+
   it('answers 200 to event types it ignores', async () => {
     const res = await send({
       id: uid('evt'),
