@@ -19,20 +19,32 @@ export function modelService(deps: {
   fetchCatalogue: () => Promise<unknown>;
 }) {
   const { db, clock, markup } = deps;
-  let cached: { at: number; models: Model[] } | undefined;
+  // The catalogue changes a few times a day; every reply needs it. One read a minute per instance.
+  let cached: { at: number; models: Model[]; byId: Map<string, CatalogueModel> } | undefined;
 
-  const toModel = (m: CatalogueModel): Model => ({
-    id: m.id,
-    name: m.name,
-    contextLength: m.contextLength,
-    free: isFree(m),
-    vision: m.vision,
-    reasoning: m.reasoning,
-    pricing: {
-      promptPerMTok: creditsPerMTok(Number(m.promptPrice), markup),
-      completionPerMTok: creditsPerMTok(Number(m.completionPrice), markup),
-    },
-  });
+  async function catalogue() {
+    const now = clock.now().getTime();
+    if (!cached || now - cached.at > LIST_TTL_MS) {
+      const rows = await modelStore(db).all();
+      cached = { at: now, models: rows.map(toModel), byId: new Map(rows.map((m) => [m.id, m])) };
+    }
+    return cached;
+  }
+
+  function toModel(m: CatalogueModel): Model {
+    return {
+      id: m.id,
+      name: m.name,
+      contextLength: m.contextLength,
+      free: isFree(m),
+      vision: m.vision,
+      reasoning: m.reasoning,
+      pricing: {
+        promptPerMTok: creditsPerMTok(Number(m.promptPrice), markup),
+        completionPerMTok: creditsPerMTok(Number(m.completionPrice), markup),
+      },
+    };
+  }
 
   return {
     /** A fresh install lists real models offline: the shipped snapshot fills an empty table. */
@@ -54,16 +66,12 @@ export function modelService(deps: {
     },
 
     async list(): Promise<Model[]> {
-      const now = clock.now().getTime();
-      if (!cached || now - cached.at > LIST_TTL_MS) {
-        cached = { at: now, models: (await modelStore(db).all()).map(toModel) };
-      }
-      return cached.models;
+      return (await catalogue()).models;
     },
 
     /** The model a reply will use, or a 400 naming it when we do not serve it. */
     async require(id: string): Promise<CatalogueModel & { free: boolean }> {
-      const m = await modelStore(db).byId(id);
+      const m = (await catalogue()).byId.get(id);
       if (!m) throw new AppError('invalid_request', `Unknown model "${id}"; pick one from GET /api/models`);
       return { ...m, free: isFree(m) };
     },

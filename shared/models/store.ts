@@ -26,10 +26,6 @@ const fromRow = (r: ModelRow): CatalogueModel => ({
 export const modelStore = (db: Db) => ({
   count: async () => (await db.one<{ n: number }>(`SELECT count(*)::bigint AS n FROM models`)).n,
   all: async () => (await db.many<ModelRow>(`SELECT * FROM models ORDER BY name, id`)).map(fromRow),
-  byId: async (id: string) => {
-    const row = await db.maybeOne<ModelRow>(`SELECT * FROM models WHERE id = $1`, [id]);
-    return row ? fromRow(row) : null;
-  },
   /** Makes the table exactly `models`, in one transaction: readers see the old list or the new. */
   replaceAll: (models: CatalogueModel[], at: Date) =>
     db.tx(async (tx) => {
