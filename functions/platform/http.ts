@@ -53,10 +53,17 @@ export async function handleHttp(
       }
     }
     const body = await readBody(req, opts.maxBody ?? DEFAULT_MAX_BODY, opts.rawBody ?? false);
+    const query = Object.fromEntries(req.query.entries());
+    // No resource of ours has such an id; saying so here keeps it away from every query.
+    if (Object.values(req.params).some((v) => v.length > 128 || NUL.test(v)))
+      throw new AppError('not_found', 'Not found');
+    if (Object.values(query).some((v) => NUL.test(v))) {
+      throw new AppError('invalid_request', 'The query string may not contain NUL characters');
+    }
     return await route({
       services: svc,
       body,
-      query: Object.fromEntries(req.query.entries()),
+      query,
       params: req.params,
       user: session?.user as User,
       session: session as Session,
@@ -124,11 +131,26 @@ async function readBody(req: HttpRequest, limit: number, raw: boolean): Promise<
   } catch {
     throw new AppError('invalid_request', 'The body is not valid UTF-8');
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text);
   } catch {
     throw new AppError('invalid_request', 'The body is not valid JSON');
   }
+  // PostgreSQL text cannot hold U+0000; refusing it here covers every field of every body.
+  if (containsNul(parsed)) {
+    throw new AppError('invalid_request', 'Text may not contain NUL (U+0000) characters');
+  }
+  return parsed;
+}
+
+const NUL = /\u0000/;
+
+function containsNul(v: unknown): boolean {
+  if (typeof v === 'string') return NUL.test(v);
+  if (Array.isArray(v)) return v.some(containsNul);
+  if (v && typeof v === 'object') return Object.entries(v).some(([k, x]) => NUL.test(k) || containsNul(x));
+  return false;
 }
 
 const tooLarge = (limit: number) =>

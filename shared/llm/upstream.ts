@@ -53,6 +53,9 @@ interface OpenRouterDelta {
   reasoning?: string | null;
 }
 
+/** PostgreSQL text cannot hold U+0000; a model that emits one must not lose the whole reply. */
+const storable = (text: string) => text.replace(/\u0000/g, '\uFFFD');
+
 function toUsage(u: OpenRouterUsage | null | undefined): UpstreamUsage | undefined {
   if (!u || typeof u.prompt_tokens !== 'number' || typeof u.completion_tokens !== 'number') return undefined;
   return {
@@ -133,8 +136,8 @@ export function openAiUpstream(opts: { baseURL: string; apiKey?: string; appUrl:
         try {
           for await (const chunk of stream) {
             const delta: OpenRouterDelta | undefined = chunk.choices[0]?.delta;
-            if (delta?.reasoning) yield { type: 'reasoning', text: delta.reasoning };
-            if (delta?.content) yield { type: 'text', text: delta.content };
+            if (delta?.reasoning) yield { type: 'reasoning', text: storable(delta.reasoning) };
+            if (delta?.content) yield { type: 'text', text: storable(delta.content) };
             const usage = toUsage(chunk.usage);
             if (usage) yield { type: 'usage', usage };
           }
@@ -154,7 +157,7 @@ export function openAiUpstream(opts: { baseURL: string; apiKey?: string; appUrl:
           ...extra,
         });
         return {
-          text: res.choices[0]?.message.content ?? '',
+          text: storable(res.choices[0]?.message.content ?? ''),
           usage: toUsage(res.usage),
         };
       } catch (err) {

@@ -90,6 +90,14 @@ describe('streamed replies', () => {
     expect((await messages(id))[1]).toMatchObject({ status: 'complete', content: 'Hello, world' });
   });
 
+  it('keeps a reply whose text contains a NUL character, replaced visibly', async () => {
+    stack.upstream.script({ chunks: ['bad\u0000byte'] });
+    const id = await c.newConversation();
+    const { events } = await c.stream(id, { content: 'hi', model: MODEL });
+    expect(deltas(events)).toBe('bad\uFFFDbyte');
+    expect((await messages(id))[1]).toMatchObject({ status: 'complete', content: 'bad\uFFFDbyte' });
+  });
+
   it('a stop from a second request ends the stream within about a second and keeps a stopped reply', async () => {
     stack.upstream.script({ chunkDelayMs: 100, text: 'word '.repeat(400) });
     const id = await c.newConversation();
