@@ -54,7 +54,7 @@ interface OpenRouterDelta {
 }
 
 /** PostgreSQL text cannot hold U+0000; a model that emits one must not lose the whole reply. */
-const storable = (text: string) => text.replace(/\u0000/g, '\uFFFD');
+const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD');
 
 function toUsage(u: OpenRouterUsage | null | undefined): UpstreamUsage | undefined {
   if (!u || typeof u.prompt_tokens !== 'number' || typeof u.completion_tokens !== 'number') return undefined;

@@ -67,7 +67,7 @@ describe('hostile input never causes a 500', () => {
     expect(http.length).toBeGreaterThan(15);
     const failures: string[] = [];
     for (const reg of http) {
-      const route = String(reg.trigger.route ?? reg.name);
+      const route = (reg.trigger.route as string | undefined) ?? reg.name;
       const methods = (reg.trigger.methods as string[] | undefined) ?? ['GET'];
       const paths = route.includes('{id}')
         ? [...ids, conversationId].map((id) => route.replace('{id}', id))
