@@ -174,8 +174,9 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       }
       const hold = worstCase(r.model, r.promptTokens, r.maxTokens, markup);
       const taken = await tx.exec(
-        `UPDATE users SET held = held + $2 WHERE id = $1 AND credits - held >= $2`,
-        [r.userId, hold],
+        `WITH u AS (UPDATE users SET held = held + $2 WHERE id = $1 AND credits - held >= $2 RETURNING id)
+         INSERT INTO holds (generation_id, user_id, credits, created_at, expires_at) SELECT $3, id, $2, $4, $5 FROM u`,
+        [r.userId, hold, r.generationId, now, new Date(now.getTime() + limits.holdTtlMs)],
       );
       if (taken === 0) {
         const available = Math.max(0, Number(balance.credits) - Number(balance.held));
@@ -185,10 +186,6 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
           { details: { needed: hold, available } },
         );
       }
-      await tx.exec(
-        `INSERT INTO holds (generation_id, user_id, credits, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-        [r.generationId, r.userId, hold, now, new Date(now.getTime() + limits.holdTtlMs)],
-      );
     },
 
     async release(tx, r) {

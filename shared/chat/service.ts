@@ -96,38 +96,17 @@ export function chatService(deps: {
     const now = clock.now();
     const ids = { user: newId(now.getTime()), reply: newId(now.getTime() + 1), generation: newId() };
     await db.tx(async (tx) => {
-      const store = chatStore(tx);
-      await store.insertMessage({
-        id: ids.user,
+      await chatStore(tx).startReply({
+        userMessageId: ids.user,
+        replyId: ids.reply,
+        generationId: ids.generation,
         conversationId,
         userId,
-        role: 'user',
         content: input.content,
-        model: model.id,
-        status: 'complete',
         imageIds: input.imageIds ?? [],
-        at: now,
-      });
-      await store.insertMessage({
-        id: ids.reply,
-        conversationId,
-        userId,
-        role: 'assistant',
-        content: '',
-        model: model.id,
-        status: 'streaming',
-        imageIds: [],
-        at: new Date(now.getTime() + 1),
-      });
-      await store.insertGeneration({
-        id: ids.generation,
-        messageId: ids.reply,
-        conversationId,
-        userId,
         model: model.id,
         at: now,
       });
-      await conversationStore(tx).touch(userId, conversationId, model.id, now);
       await deps.metering.reserve(tx, {
         userId,
         generationId: ids.generation,

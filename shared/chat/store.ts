@@ -14,35 +14,42 @@ export const chatStore = (db: Db) => ({
       [conversationId, userId],
     ),
 
-  insertMessage: (m: {
-    id: string;
+  /**
+   * The question, the empty reply and its generation row, with the conversation moved to the
+   * top, in one round trip: it sits between the user's click and the first byte.
+   */
+  startReply: (r: {
+    userMessageId: string;
+    replyId: string;
+    generationId: string;
     conversationId: string;
     userId: string;
-    role: 'user' | 'assistant';
     content: string;
-    model: string;
-    status: 'complete' | 'streaming';
     imageIds: string[];
-    at: Date;
-  }) =>
-    db.exec(
-      `INSERT INTO messages (id, conversation_id, user_id, role, content, model, status, image_ids, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [m.id, m.conversationId, m.userId, m.role, m.content, m.model, m.status, m.imageIds, m.at],
-    ),
-
-  insertGeneration: (g: {
-    id: string;
-    messageId: string;
-    conversationId: string;
-    userId: string;
     model: string;
     at: Date;
   }) =>
     db.exec(
-      `INSERT INTO generations (id, message_id, conversation_id, user_id, model, status, started_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, 'streaming', $6, $6)`,
-      [g.id, g.messageId, g.conversationId, g.userId, g.model, g.at],
+      `WITH m AS (
+         INSERT INTO messages (id, conversation_id, user_id, role, content, model, status, image_ids, created_at)
+         VALUES ($1, $4, $5, 'user', $6, $8, 'complete', $7, $9),
+                ($2, $4, $5, 'assistant', '', $8, 'streaming', '{}', $9::timestamptz + interval '1 millisecond')
+       ), g AS (
+         INSERT INTO generations (id, message_id, conversation_id, user_id, model, status, started_at, updated_at)
+         VALUES ($3, $2, $4, $5, $8, 'streaming', $9, $9)
+       )
+       UPDATE conversations SET updated_at = $9, model = $8 WHERE id = $4 AND user_id = $5`,
+      [
+        r.userMessageId,
+        r.replyId,
+        r.generationId,
+        r.conversationId,
+        r.userId,
+        r.content,
+        r.imageIds,
+        r.model,
+        r.at,
+      ],
     ),
 
   deleteMessages: (userId: string, ids: string[]) =>
