@@ -4,6 +4,7 @@
  * secret), PORT (default 12111), HOST (default 127.0.0.1), PUBLIC_URL (what a browser should open).
  */
 import { startFakeStripe } from './server';
+import { closeOnSignals } from '../host/main';
 
 async function main(): Promise<void> {
   const webhookUrl = process.env.WEBHOOK_URL;
@@ -23,17 +24,7 @@ async function main(): Promise<void> {
     `Use it with new Stripe('sk_test_…', { host: '${fake.host}', port: ${fake.port}, protocol: 'http' })`,
   );
 
-  const stop = (): void => {
-    fake.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignals(() => fake.close());
 }
 
 main().catch((err: unknown) => {

@@ -4,6 +4,7 @@
  * CHUNK_DELAY_MS (default 0; about 30 makes streaming visible to a person).
  */
 import { startFakeUpstream } from './server';
+import { closeOnSignals } from '../host/main';
 
 async function main(): Promise<void> {
   const upstream = await startFakeUpstream({
@@ -14,17 +15,7 @@ async function main(): Promise<void> {
   console.log(`Fake upstream listening on ${upstream.url}`);
   console.log(`Point the app at it with OPENROUTER_BASE_URL=${upstream.url}`);
 
-  const stop = (): void => {
-    upstream.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignals(() => upstream.close());
 }
 
 main().catch((err: unknown) => {

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { Registration } from './core-shim';
 import { resolveAppSettings, type QueueSettings } from './host-config';
 import { describeError, errorDetail, InvocationError } from './invoke';
+import { sleepUnlessAborted } from './sleep';
 import { decodeQueueMessage, ensureQueue, resolveConnectionString } from './storage';
 import type { HostContext, TriggerAdapter } from './triggers';
 
@@ -36,29 +37,10 @@ export interface QueueMonitor {
   waitIdle(timeoutMs?: number): Promise<void>;
 }
 
-class AbortableSleep {
-  readonly controller = new AbortController();
-  sleep(ms: number): Promise<void> {
-    const signal = this.controller.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-}
-
 class QueuePoller {
   inFlight = 0;
   readonly #tasks = new Set<Promise<void>>();
-  readonly #stopper = new AbortableSleep();
+  readonly #stopper = new AbortController();
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   client!: QueueClient;
@@ -80,11 +62,11 @@ class QueuePoller {
   }
 
   get stopped(): boolean {
-    return this.#stopper.controller.signal.aborted;
+    return this.#stopper.signal.aborted;
   }
 
   async stop(): Promise<void> {
-    this.#stopper.controller.abort();
+    this.#stopper.abort();
     this.#slotFreed?.();
     await this.#loop;
     await Promise.allSettled([...this.#tasks]);
@@ -113,7 +95,7 @@ class QueuePoller {
         const response = await this.client.receiveMessages({
           numberOfMessages: Math.min(32, batchSize - this.inFlight),
           visibilityTimeout: LEASE_SECONDS,
-          abortSignal: this.#stopper.controller.signal,
+          abortSignal: this.#stopper.signal,
         });
         messages = response.receivedMessageItems;
       } catch (err) {
@@ -123,7 +105,7 @@ class QueuePoller {
       }
       if (messages.length === 0) {
         delay = Math.min(delay === 0 ? MIN_POLL_MS : delay * 2, Math.max(MIN_POLL_MS, maxPollingIntervalMs));
-        await this.#stopper.sleep(delay);
+        await sleepUnlessAborted(delay, this.#stopper.signal);
         continue;
       }
       delay = 0;
@@ -229,7 +211,7 @@ class QueuePoller {
         // The service only takes whole seconds; wait out any sub-second remainder here so short
         // test timings (e.g. 200 ms) are honoured rather than rounded up to a full second.
         const remainderMs = visibilityTimeoutMs % 1000;
-        if (remainderMs > 0) await this.#stopper.sleep(remainderMs);
+        if (remainderMs > 0) await sleepUnlessAborted(remainderMs, this.#stopper.signal);
         await this.client.updateMessage(
           message.messageId,
           popReceipt,

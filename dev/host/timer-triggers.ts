@@ -7,6 +7,7 @@ import { CronExpressionParser } from 'cron-parser';
 import type { Registration } from './core-shim';
 import { parseTimeSpan, resolveAppSettings } from './host-config';
 import { describeError, errorDetail } from './invoke';
+import { sleepUnlessAborted } from './sleep';
 import type { HostContext, TriggerAdapter } from './triggers';
 
 /** setTimeout overflows beyond ~24.8 days. */
@@ -52,17 +53,7 @@ class TimerRunner {
     const signal = this.#abort.signal;
     while (!signal.aborted && Date.now() < when.getTime()) {
       const ms = Math.min(when.getTime() - Date.now(), MAX_TIMEOUT_MS);
-      await new Promise<void>((resolve) => {
-        const onAbort = (): void => {
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        }, ms);
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
+      await sleepUnlessAborted(ms, signal);
     }
   }
 

@@ -1,43 +1,89 @@
-import { QueueServiceClient } from '@azure/storage-queue';
+import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 
 export interface QueueSender {
   send<T extends object>(queue: string, message: T): Promise<void>;
 }
 
-/** Azurite's well-known development account, what `UseDevelopmentStorage=true` means. */
-export const DEVELOPMENT_STORAGE =
-  'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
-  'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
-  'BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;' +
-  'TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;';
+export const DEV_ACCOUNT_NAME = 'devstoreaccount1';
+export const DEV_ACCOUNT_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
+/** Azurite's well-known development account on the given ports. */
+export function devConnectionString(
+  ports: { blob: number; queue: number; table: number } = { blob: 10000, queue: 10001, table: 10002 },
+  host = '127.0.0.1',
+): string {
+  return [
+    'DefaultEndpointsProtocol=http',
+    `AccountName=${DEV_ACCOUNT_NAME}`,
+    `AccountKey=${DEV_ACCOUNT_KEY}`,
+    `BlobEndpoint=http://${host}:${ports.blob}/${DEV_ACCOUNT_NAME}`,
+    `QueueEndpoint=http://${host}:${ports.queue}/${DEV_ACCOUNT_NAME}`,
+    `TableEndpoint=http://${host}:${ports.table}/${DEV_ACCOUNT_NAME}`,
+  ].join(';');
+}
+
+/** `UseDevelopmentStorage=true` means Azurite on its default ports, as everywhere in Azure tooling. */
 export const resolveConnectionString = (value: string) =>
-  value.trim() === 'UseDevelopmentStorage=true' ? DEVELOPMENT_STORAGE : value;
+  value.trim().toLowerCase() === 'usedevelopmentstorage=true' ? devConnectionString() : value;
 
 export const describeStorage = (connectionString: string) =>
-  /devstoreaccount1/.test(connectionString) ? 'azurite' : 'azure-storage';
+  connectionString.includes(DEV_ACCOUNT_NAME) ? 'azurite' : 'azure-storage';
+
+const serviceClients = new Map<string, QueueServiceClient>();
+const ensuredQueues = new Map<string, Promise<unknown>>();
+
+export function queueServiceClient(connectionString: string): QueueServiceClient {
+  const resolved = resolveConnectionString(connectionString);
+  let client = serviceClients.get(resolved);
+  if (!client) {
+    client = QueueServiceClient.fromConnectionString(resolved);
+    serviceClients.set(resolved, client);
+  }
+  return client;
+}
+
+/** A client for a queue that exists: created on first use, as the Functions host does. */
+export async function ensureQueue(connectionString: string, queueName: string): Promise<QueueClient> {
+  const client = queueServiceClient(connectionString).getQueueClient(queueName);
+  const key = `${connectionString}\n${queueName}`;
+  let ensured = ensuredQueues.get(key);
+  if (!ensured) {
+    ensured = client.createIfNotExists();
+    ensuredQueues.set(key, ensured);
+    // A failed create (storage not up yet) is retried next time, not remembered.
+    ensured.catch(() => ensuredQueues.delete(key));
+  }
+  await ensured;
+  return client;
+}
+
+export function encodeQueueMessage(text: string, encoding: 'base64' | 'none'): string {
+  return encoding === 'base64' ? Buffer.from(text, 'utf8').toString('base64') : text;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Undefined when the text is not valid base64, which the Functions host treats as a failure. */
+export function decodeQueueMessage(text: string, encoding: 'base64' | 'none'): string | undefined {
+  if (encoding === 'none') return text;
+  const compact = text.replace(/\s+/g, '');
+  if (!BASE64.test(compact)) return undefined;
+  return Buffer.from(compact, 'base64').toString('utf8');
+}
 
 /**
- * Sends JSON messages base64-encoded, the encoding the Functions host expects by default
- * (host.json `messageEncoding`).
+ * Sends JSON messages in the encoding the Functions host expects by default (host.json
+ * `messageEncoding`: base64).
  */
 export function storageQueueSender(connectionString: string): QueueSender & { ping(): Promise<void> } {
-  const service = QueueServiceClient.fromConnectionString(resolveConnectionString(connectionString));
-  const ready = new Map<string, Promise<unknown>>();
   return {
     async send(queue, message) {
-      const client = service.getQueueClient(queue);
-      let created = ready.get(queue);
-      if (!created) {
-        created = client.createIfNotExists();
-        ready.set(queue, created);
-        created.catch(() => ready.delete(queue));
-      }
-      await created;
-      await client.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
+      const client = await ensureQueue(connectionString, queue);
+      await client.sendMessage(encodeQueueMessage(JSON.stringify(message), 'base64'));
     },
     async ping() {
-      await service.getProperties();
+      await queueServiceClient(connectionString).getProperties();
     },
   };
 }
