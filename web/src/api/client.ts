@@ -1,0 +1,270 @@
+/**
+ * The one way the web app talks to the API (API.md). Same-origin fetch with the session cookie,
+ * the CSRF token on every state-changing request, errors as `ApiError`, and the chat reply read
+ * as server-sent events from the POST response body.
+ */
+import type { z } from 'zod';
+import type { SessionResponse, User } from '../../../shared/contracts/auth';
+import type { StreamEvent } from '../../../shared/contracts/chat-stream';
+import type {
+  Conversation,
+  ConversationDetailResponse,
+  CreateConversationBody,
+  ListConversationsResponse,
+  SendMessageBody,
+} from '../../../shared/contracts/conversations';
+import type { ModelsResponse } from '../../../shared/contracts/models';
+import type {
+  checkoutResponse,
+  LedgerResponse,
+  PackagesResponse,
+  UsageResponse,
+} from '../../../shared/contracts/billing';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const isApiError = (e: unknown, code?: string): e is ApiError =>
+  e instanceof ApiError && (code === undefined || e.code === code);
+
+/** How a reply stream ended, as far as this browser saw it. */
+export type StreamEnd =
+  | Extract<StreamEvent, { event: 'done' }>
+  | Extract<StreamEvent, { event: 'error' }>
+  /** The connection ended without `done` or `error`; the reply may still be running server-side. */
+  | { event: 'interrupted' };
+
+export interface ApiClientOptions {
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  /** Called when a request finds the session gone, so the app can show the sign-in screen. */
+  onUnauthenticated?: () => void;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Auth endpoints answer 401 as part of their normal flow; do not treat it as a lost session. */
+  expectUnauthenticated?: boolean;
+}
+
+const STATUS_MESSAGES: Record<number, string> = {
+  429: 'Too many requests; wait a moment and try again.',
+  502: 'The server could not reach the model provider.',
+  503: 'The service is unavailable right now.',
+  504: 'The server took too long to answer.',
+};
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  const retryAfter = Number(res.headers.get('retry-after'));
+  const retry = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined;
+  try {
+    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === 'string' && typeof body.error.message === 'string') {
+      return new ApiError(res.status, body.error.code, body.error.message, retry);
+    }
+  } catch {
+    // Not our JSON error shape (a proxy page, an empty body): fall back to the status.
+  }
+  const message = STATUS_MESSAGES[res.status] ?? `The server answered ${res.status}.`;
+  return new ApiError(res.status, res.status === 404 ? 'not_found' : `http_${res.status}`, message, retry);
+}
+
+/**
+ * The stream parser validates every event with the shared zod schemas, and zod alone is about
+ * 25 KB gzipped: it loads with the first message sent (and is prefetched when the app is idle),
+ * not with the chat screen.
+ */
+const loadStreamParser = () =>
+  import('../../../shared/contracts/chat-stream').then((m) => m.createStreamParser);
+
+export function prefetchStreamParser(): void {
+  void loadStreamParser().catch(() => undefined);
+}
+
+const networkError = () =>
+  new ApiError(0, 'network', 'Could not reach the server. Check your connection and try again.');
+
+export function createApiClient(options: ApiClientOptions = {}) {
+  const baseUrl = options.baseUrl ?? '';
+  const fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+  let csrfToken: string | undefined;
+
+  async function send(
+    method: string,
+    path: string,
+    opts: RequestOptions,
+    retried = false,
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+    let res: Response;
+    try {
+      res = await fetchFn(baseUrl + path, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        credentials: 'same-origin',
+        signal: opts.signal,
+      });
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      throw networkError();
+    }
+    if (res.ok) return res;
+    const error = await errorFrom(res);
+    // The token rotates with the session (a login in another tab): fetch the current one once.
+    if (error.code === 'csrf_failed' && !retried) {
+      await session();
+      return send(method, path, opts, true);
+    }
+    if (error.status === 401 && !opts.expectUnauthenticated) options.onUnauthenticated?.();
+    throw error;
+  }
+
+  async function json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await send(method, path, opts);
+    if (res.status === 204) return undefined as T;
+    return (await res.json()) as T;
+  }
+
+  async function session(): Promise<SessionResponse> {
+    const answer = await json<SessionResponse>('GET', '/api/auth/session', { expectUnauthenticated: true });
+    csrfToken = answer.csrfToken;
+    return answer;
+  }
+
+  /** Register and login answer with the user; the CSRF token comes with it or from the session. */
+  async function signedIn(answer: { user: User; csrfToken?: string }): Promise<User> {
+    if (answer.csrfToken) {
+      csrfToken = answer.csrfToken;
+      return answer.user;
+    }
+    return (await session()).user;
+  }
+
+  async function streamReply(
+    conversationId: string,
+    body: SendMessageBody,
+    onEvent: (event: StreamEvent) => void,
+    signal?: AbortSignal,
+  ): Promise<StreamEnd> {
+    const parserReady = loadStreamParser();
+    parserReady.catch(() => undefined);
+    const res = await send('POST', `/api/conversations/${encodeURIComponent(conversationId)}/messages`, {
+      body,
+      signal,
+    });
+    if (!res.headers.get('content-type')?.includes('text/event-stream') || !res.body) {
+      throw new ApiError(res.status, 'bad_stream', 'The server did not answer with a reply stream.');
+    }
+    const reader = res.body.getReader();
+    let parser: ReturnType<Awaited<typeof parserReady>>;
+    try {
+      parser = (await parserReady)();
+    } catch {
+      // The reply has started and runs on without us; the caller follows it by polling.
+      await reader.cancel().catch(() => undefined);
+      return { event: 'interrupted' };
+    }
+    const decoder = new TextDecoder();
+    let end: StreamEnd = { event: 'interrupted' };
+    const take = (text: string) => {
+      for (const event of parser.push(text)) {
+        if (event.event === 'done' || event.event === 'error') end = event;
+        onEvent(event);
+      }
+    };
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        take(decoder.decode(value, { stream: true }));
+      }
+      take(decoder.decode());
+    } catch {
+      // Leaving the conversation aborts the read, a dropped connection breaks it, and an event this
+      // build does not understand stops the parser. None of these stop the reply server-side, so the
+      // caller follows it by polling the conversation instead.
+      await reader.cancel().catch(() => undefined);
+      return { event: 'interrupted' };
+    }
+    return end;
+  }
+
+  const conv = (id: string) => `/api/conversations/${encodeURIComponent(id)}`;
+
+  return {
+    session,
+    async register(body: { email: string; password: string; name?: string }) {
+      return signedIn(
+        await json<{ user: User; csrfToken?: string }>('POST', '/api/auth/register', {
+          body,
+          expectUnauthenticated: true,
+        }),
+      );
+    },
+    async login(body: { email: string; password: string }) {
+      return signedIn(
+        await json<{ user: User; csrfToken?: string }>('POST', '/api/auth/login', {
+          body,
+          expectUnauthenticated: true,
+        }),
+      );
+    },
+    async logout() {
+      try {
+        await json<void>('POST', '/api/auth/logout', { expectUnauthenticated: true });
+      } finally {
+        csrfToken = undefined;
+      }
+    },
+    updateSettings: (body: { memoryEnabled?: boolean; name?: string | null }) =>
+      json<{ user: User }>('PATCH', '/api/settings', { body }),
+
+    models: () => json<ModelsResponse>('GET', '/api/models'),
+
+    listConversations(
+      query: { cursor?: string | null; q?: string; limit?: number } = {},
+      signal?: AbortSignal,
+    ) {
+      const params = new URLSearchParams();
+      if (query.limit) params.set('limit', String(query.limit));
+      if (query.cursor) params.set('cursor', query.cursor);
+      if (query.q) params.set('q', query.q);
+      const qs = params.toString();
+      return json<ListConversationsResponse>('GET', `/api/conversations${qs ? `?${qs}` : ''}`, { signal });
+    },
+    createConversation: (body: CreateConversationBody = {}) =>
+      json<{ conversation: Conversation }>('POST', '/api/conversations', { body }),
+    getConversation: (id: string, signal?: AbortSignal) =>
+      json<ConversationDetailResponse>('GET', conv(id), { signal }),
+    renameConversation: (id: string, title: string) =>
+      json<{ conversation: Conversation }>('PATCH', conv(id), { body: { title } }),
+    deleteConversation: (id: string) => json<void>('DELETE', conv(id)),
+    streamReply,
+    stopReply: (id: string) => json<unknown>('POST', `${conv(id)}/stop`),
+
+    billingPackages: () => json<PackagesResponse>('GET', '/api/billing/packages'),
+    checkout: (packageId: string) =>
+      json<z.infer<typeof checkoutResponse>>('POST', '/api/billing/checkout', { body: { packageId } }),
+    ledger: (cursor?: string | null, limit = 20) =>
+      json<LedgerResponse>(
+        'GET',
+        `/api/billing/ledger?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      ),
+    usage: (days = 30) => json<UsageResponse>('GET', `/api/billing/usage?days=${days}`),
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;

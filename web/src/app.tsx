@@ -1,0 +1,183 @@
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { Model } from '../../shared/contracts/models';
+import { prefetchStreamParser } from './api/client';
+import { AuthScreen } from './components/AuthScreen';
+import { ChatView } from './components/ChatView';
+import { BackIcon, Logo } from './components/icons';
+import { ModelPicker } from './components/ModelPicker';
+import { Sidebar } from './components/Sidebar';
+import { TopBar } from './components/TopBar';
+import { useConversationList } from './conversations/use-conversation-list';
+import { lazyComponent } from './lazy';
+import { defaultModelId, rememberModel, useModels } from './models/use-models';
+import { Link, matchRoute, usePathname, type Route } from './router';
+import { SessionProvider, useSession } from './session';
+import { useMediaQuery } from './use-media-query';
+
+// Pages other than the chat are separate chunks: the chat screen's first load stays small.
+const BuyCreditsPage = lazyComponent(() => import('./pages/BuyCreditsPage'));
+const BillingResultPage = lazyComponent(() => import('./pages/BillingResultPage'));
+const UsagePage = lazyComponent(() => import('./pages/UsagePage'));
+
+const PAGE_TITLES: Partial<Record<Route['name'], string>> = {
+  'buy-credits': 'Buy credits',
+  'billing-success': 'Payment received',
+  'billing-cancel': 'Payment cancelled',
+  usage: 'Usage',
+  'not-found': 'Page not found',
+};
+
+function NotFound() {
+  return (
+    <div class="page-state">
+      <h1>Page not found</h1>
+      <Link class="button button-secondary" href="/">
+        Back to chat
+      </Link>
+    </div>
+  );
+}
+
+function Shell() {
+  const pathname = usePathname();
+  const route = matchRoute(pathname);
+  const list = useConversationList();
+  const catalogue = useModels();
+  const [modelId, setModelId] = useState<string | null>(null);
+  const drawer = useMediaQuery('(max-width: 768px)');
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const conversationId = route.name === 'chat' ? route.conversationId : null;
+
+  // A new chat starts with the model last picked (or a sensible free one).
+  useEffect(() => {
+    if (catalogue.models.length && conversationId === null) setModelId(defaultModelId(catalogue.models));
+  }, [catalogue.models, conversationId]);
+
+  // The first message should not wait for the stream parser's chunk.
+  useEffect(() => {
+    if ('requestIdleCallback' in window) requestIdleCallback(() => prefetchStreamParser());
+    else setTimeout(prefetchStreamParser, 1500);
+  }, []);
+
+  useEffect(() => setDrawerOpen(false), [pathname]);
+  useEffect(() => {
+    if (!drawer) setDrawerOpen(false);
+  }, [drawer]);
+
+  useEffect(() => {
+    const title = PAGE_TITLES[route.name];
+    if (title) document.title = `${title} · GloriaMundo`;
+  }, [route.name]);
+
+  const closeDrawer = useCallback(() => {
+    setDrawerOpen((open) => {
+      if (open) requestAnimationFrame(() => menuButton.current?.focus());
+      return false;
+    });
+  }, []);
+
+  const pickModel = useCallback((m: Model) => {
+    rememberModel(m.id);
+    setModelId(m.id);
+  }, []);
+
+  const model = modelId ? catalogue.byId.get(modelId) : undefined;
+
+  let page;
+  switch (route.name) {
+    case 'chat':
+      page = (
+        <ChatView
+          conversationId={route.conversationId}
+          model={model}
+          models={catalogue.models}
+          modelsById={catalogue.byId}
+          modelsError={catalogue.error}
+          list={list}
+          onModelFromConversation={setModelId}
+          onPickModel={pickModel}
+        />
+      );
+      break;
+    case 'buy-credits':
+      page = <BuyCreditsPage />;
+      break;
+    case 'billing-success':
+      page = <BillingResultPage outcome="success" />;
+      break;
+    case 'billing-cancel':
+      page = <BillingResultPage outcome="cancel" />;
+      break;
+    case 'usage':
+      page = <UsagePage modelsById={catalogue.byId} />;
+      break;
+    default:
+      page = <NotFound />;
+  }
+
+  return (
+    <div class={drawerOpen ? 'app-shell drawer-open' : 'app-shell'}>
+      <a class="skip-link" href={route.name === 'chat' ? '#composer-input' : '#main'}>
+        {route.name === 'chat' ? 'Skip to message box' : 'Skip to content'}
+      </a>
+      <Sidebar
+        list={list}
+        activeId={conversationId}
+        drawer={drawer}
+        open={drawerOpen}
+        onClose={closeDrawer}
+      />
+      {drawer && drawerOpen && <div class="drawer-backdrop" onClick={closeDrawer} />}
+      <div class="main-area" inert={drawer && drawerOpen}>
+        <TopBar
+          drawer={drawer}
+          drawerOpen={drawerOpen}
+          onOpenDrawer={() => setDrawerOpen(true)}
+          menuButtonRef={menuButton}
+        >
+          {route.name === 'chat' ? (
+            <ModelPicker
+              models={catalogue.models}
+              selected={model}
+              loading={catalogue.loading}
+              error={catalogue.error}
+              onSelect={pickModel}
+            />
+          ) : (
+            <Link class="back-link" href="/">
+              <BackIcon size={16} />
+              Back to chat
+            </Link>
+          )}
+        </TopBar>
+        <main id="main" class="main-content" tabIndex={-1}>
+          {page}
+        </main>
+      </div>
+    </div>
+  );
+}
+
+function Splash() {
+  return (
+    <div class="splash" aria-busy="true" aria-label="Loading GloriaMundo">
+      <Logo size={48} />
+    </div>
+  );
+}
+
+function Gate() {
+  const { state } = useSession();
+  if (state.status === 'loading') return <Splash />;
+  if (state.status === 'signed-out') return <AuthScreen />;
+  return <Shell />;
+}
+
+export function App() {
+  return (
+    <SessionProvider>
+      <Gate />
+    </SessionProvider>
+  );
+}

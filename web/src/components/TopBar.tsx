@@ -1,0 +1,77 @@
+import type { ComponentChildren } from 'preact';
+import { formatCompact, formatDollars, formatNumber } from '../format';
+import { Link } from '../router';
+import { useUser } from '../session';
+import { useTheme } from '../theme';
+import { MenuIcon, MoonIcon, SunIcon } from './icons';
+
+/** The balance, always in view: credits and what they are worth (100,000 credits = $1). */
+function BalanceBadge() {
+  const user = useUser();
+  const low = user.credits <= 0;
+  return (
+    <Link
+      href="/billing"
+      class={low ? 'balance is-empty' : 'balance'}
+      aria-label={`Balance: ${formatNumber(user.credits)} credits, ${formatDollars(user.credits)}. Buy credits`}
+      title="Buy credits"
+    >
+      <span class="balance-credits">
+        <strong>{formatNumber(user.credits)}</strong> credits
+      </span>
+      <span class="balance-compact" aria-hidden="true">
+        <strong>{formatCompact(user.credits)}</strong> cr
+      </span>
+      <span class="balance-dollars">{formatDollars(user.credits)}</span>
+    </Link>
+  );
+}
+
+function ThemeToggle() {
+  const { theme, toggle } = useTheme();
+  const next = theme === 'dark' ? 'light' : 'dark';
+  return (
+    <button
+      type="button"
+      class="icon-button theme-toggle"
+      aria-label={`Switch to ${next} theme`}
+      title={`Switch to ${next} theme`}
+      onClick={toggle}
+    >
+      {theme === 'dark' ? <SunIcon /> : <MoonIcon />}
+    </button>
+  );
+}
+
+interface TopBarProps {
+  drawer: boolean;
+  drawerOpen: boolean;
+  onOpenDrawer: () => void;
+  menuButtonRef?: { current: HTMLButtonElement | null };
+  children?: ComponentChildren;
+}
+
+export function TopBar({ drawer, drawerOpen, onOpenDrawer, menuButtonRef, children }: TopBarProps) {
+  return (
+    <header class="topbar">
+      {drawer && (
+        <button
+          ref={menuButtonRef}
+          type="button"
+          class="icon-button"
+          aria-label="Open conversations"
+          aria-controls="sidebar"
+          aria-expanded={drawerOpen}
+          onClick={onOpenDrawer}
+        >
+          <MenuIcon />
+        </button>
+      )}
+      <div class="topbar-main">{children}</div>
+      <div class="topbar-end">
+        <BalanceBadge />
+        <ThemeToggle />
+      </div>
+    </header>
+  );
+}

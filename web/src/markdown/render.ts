@@ -1,0 +1,136 @@
+/**
+ * Model output → safe HTML. Everything a model writes is untrusted (a prompt injection can make it
+ * write anything), so: raw HTML in the markdown is shown as text, remote images become links (an
+ * image URL is a way to send data out without a click), the result goes through DOMPurify, and
+ * every surviving link is forced to open in a new tab without an opener or referrer, and only to
+ * http(s) or mailto.
+ */
+import DOMPurify from 'dompurify';
+import { Marked, type Tokens } from 'marked';
+import type { Highlighted } from './highlight';
+
+type Highlight = (code: string, lang: string, guess: boolean) => Highlighted | undefined;
+
+let highlighter: Highlight | undefined;
+let loading: Promise<void> | undefined;
+const readyListeners = new Set<() => void>();
+
+/** Loads highlight.js (a separate chunk) once; code blocks rendered before then are plain. */
+export function loadHighlighter(): Promise<void> {
+  loading ??= import('./highlight').then(
+    (m) => {
+      highlighter = m.highlight;
+      highlighted.clear();
+      for (const listener of readyListeners) listener();
+    },
+    (err: unknown) => {
+      // A failed chunk load (offline, a deploy replaced the files) leaves code plain; try again later.
+      loading = undefined;
+      throw err;
+    },
+  );
+  return loading;
+}
+
+export const isHighlighterReady = () => highlighter !== undefined;
+
+export function onHighlighterReady(listener: () => void): () => void {
+  readyListeners.add(listener);
+  return () => readyListeners.delete(listener);
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
+
+/** While a reply streams, the same finished code blocks are rendered on every frame. */
+const highlighted = new Map<string, Highlighted | null>();
+const HIGHLIGHT_CACHE_SIZE = 200;
+
+function highlightCached(code: string, lang: string, guess: boolean): Highlighted | undefined {
+  if (!highlighter) return undefined;
+  const key = `${lang}\u0000${guess ? 1 : 0}\u0000${code}`;
+  let hit = highlighted.get(key);
+  if (hit === undefined) {
+    hit = highlighter(code, lang, guess) ?? null;
+    if (highlighted.size >= HIGHLIGHT_CACHE_SIZE) highlighted.delete(highlighted.keys().next().value ?? '');
+    highlighted.set(key, hit);
+  }
+  return hit ?? undefined;
+}
+
+let guessLanguages = true;
+let sawCode = false;
+
+const marked = new Marked({
+  gfm: true,
+  async: false,
+  renderer: {
+    html({ text, block }: Tokens.HTML | Tokens.Tag) {
+      return block ? `<p class="raw-html">${escapeHtml(text)}</p>` : escapeHtml(text);
+    },
+    code({ text, lang }: Tokens.Code) {
+      sawCode = true;
+      const language = (lang ?? '').trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+      const result = highlightCached(text, language, guessLanguages);
+      const label = result?.language ?? (language || 'text');
+      return (
+        `<div class="code-block"><div class="code-head"><span class="code-lang">${escapeHtml(label)}</span>` +
+        '<button type="button" class="code-copy" aria-label="Copy code">Copy</button></div>' +
+        `<pre><code class="hljs">${result ? result.html : escapeHtml(text)}</code></pre></div>`
+      );
+    },
+    image({ href, text }: Tokens.Image) {
+      return `<a href="${escapeHtml(href)}">${escapeHtml(text || href)}</a>`;
+    },
+  },
+});
+
+const SAFE_LINK = /^(https?:|mailto:)/i;
+
+const purify = DOMPurify();
+purify.addHook('afterSanitizeAttributes', (node) => {
+  if (node.tagName !== 'A') return;
+  const href = node.getAttribute('href');
+  if (href !== null && !SAFE_LINK.test(href.trim())) node.removeAttribute('href');
+  node.setAttribute('target', '_blank');
+  node.setAttribute('rel', 'noopener noreferrer');
+});
+
+const PURIFY_CONFIG = {
+  FORBID_TAGS: [
+    'style',
+    'form',
+    'img',
+    'picture',
+    'video',
+    'audio',
+    'source',
+    'iframe',
+    'object',
+    'embed',
+    'svg',
+    'math',
+  ],
+  FORBID_ATTR: ['style', 'srcset', 'action', 'formaction'],
+  ADD_ATTR: ['target'],
+  ALLOW_DATA_ATTR: false,
+};
+
+export interface RenderOptions {
+  /** While streaming, skip guessing the language of unlabelled code on every frame. */
+  streaming?: boolean;
+}
+
+export function renderMarkdown(markdown: string, options: RenderOptions = {}): string {
+  guessLanguages = !options.streaming;
+  sawCode = false;
+  const raw = marked.parse(markdown) as string;
+  if (sawCode && !highlighter) void loadHighlighter().catch(() => undefined);
+  return purify.sanitize(raw, PURIFY_CONFIG);
+}
