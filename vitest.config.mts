@@ -25,6 +25,17 @@ export default defineConfig({
           environment: 'jsdom',
         },
       },
+      {
+        // Real Chromium against the whole product; the global setup builds the SPA first.
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/build-web.mts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

@@ -36,6 +36,8 @@ export async function startStack(
     timings?: Partial<ChatTimings>;
     queues?: Partial<QueueSettings>;
     stripe?: boolean;
+    /** A built web app to serve at `/` (the end-to-end tests); none by default. */
+    webDist?: string;
   } = {},
 ): Promise<Stack> {
   // The functions find their core through one module-level slot: one stack per process at a time.
@@ -82,6 +84,7 @@ export async function startStack(
   const host = await startHost({
     loadEntry: () => import('../../functions/index.js'),
     port,
+    webDist: opts.webDist,
     log: () => undefined,
     triggers: { timers: false },
     queueOverrides: { visibilityTimeoutMs: 200, maxPollingIntervalMs: 200, ...opts.queues },

@@ -1,0 +1,27 @@
+/**
+ * End-to-end: the built SPA in real headless Chromium against the whole product (local host,
+ * PGlite, Azurite, fake upstream, fake Stripe). One stack for every scenario: starting one costs
+ * more than most scenarios do. Each scenario signs up its own user.
+ */
+import { afterAll, beforeAll, inject } from 'vitest';
+import { startStack } from '../helpers/stack';
+import { e2e, launchBrowser } from './browser';
+import { billingScenarios } from './scenarios/billing';
+import { chatScenarios } from './scenarios/chat';
+import { layoutScenarios } from './scenarios/layout';
+
+beforeAll(async () => {
+  [e2e.stack, e2e.browser] = await Promise.all([
+    startStack({ webDist: inject('webDist'), stripe: true }),
+    launchBrowser(),
+  ]);
+});
+
+afterAll(async () => {
+  await e2e.browser?.close();
+  await e2e.stack?.close();
+});
+
+chatScenarios();
+layoutScenarios();
+billingScenarios();
