@@ -27,7 +27,8 @@ export default defineConfig({
     port: 5173,
     proxy: {
       // The local host (npm start) serves the API; the dev server only adds hot reload for the UI.
-      '/api': { target: 'http://localhost:7071', changeOrigin: false },
+      // 127.0.0.1, not localhost: the host listens on IPv4 and localhost may resolve to ::1 first.
+      '/api': { target: 'http://127.0.0.1:7071', changeOrigin: false },
     },
   },
 });
