@@ -135,7 +135,30 @@ export const chatScenarios = () =>
       await expect.poll(replyText, { timeout: 10_000 }).toBe('Second time lucky.');
       await lastReply().locator('.reply-meta').waitFor();
       expect(await page.locator('.user-bubble').last().textContent()).toBe('This will break');
+      // Screen readers hear the reply through the polite live region, not the re-rendered message.
+      const live = page.locator('[aria-live="polite"][aria-atomic="true"]');
+      await expect.poll(() => live.textContent()).toBe('Second time lucky. Reply complete.');
       expect(tab.errors).toEqual([]);
+    });
+
+    it('shows reasoning while the model thinks, then folds it away', async () => {
+      stack().upstream.script({
+        reasoning: ['The user wants ', 'a number. ', 'Seven is lucky.'],
+        chunks: ['Seven', '.'],
+        chunkDelayMs: 150,
+      });
+      await send('Pick a number');
+      const reasoning = lastReply().locator('details.reasoning');
+      await expect
+        .poll(() => reasoning.locator('summary').textContent(), { timeout: 10_000 })
+        .toBe('Thinking…');
+      expect(await reasoning.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
+      await lastReply().locator('.reply-meta').waitFor({ timeout: 10_000 });
+      expect(await replyText()).toBe('Seven.');
+      expect(await reasoning.locator('summary').textContent()).toBe('Reasoning');
+      expect(await reasoning.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+      await reasoning.locator('summary').click();
+      expect(await reasoning.locator('.reasoning-body').textContent()).toContain('Seven is lucky.');
     });
 
     it('renders model output inert: no script runs, links are safe, code is highlighted', async () => {
@@ -257,5 +280,15 @@ export const chatScenarios = () =>
       await expect.poll(() => page.getByRole('link', { name: 'Gamma budget' }).count()).toBe(0);
       expect((await pageApi(page, 'GET', `/api/conversations/${made['Gamma budget']}`)).status).toBe(404);
       expect(tab.errors).toEqual([]);
+    });
+
+    it('keeps the session across reloads until signing out', async () => {
+      await page.reload();
+      await page.locator('#composer-input').waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
+      await page.reload();
+      await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
+      expect(await page.locator('#composer-input').count()).toBe(0);
     });
   });
