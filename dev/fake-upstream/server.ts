@@ -174,6 +174,9 @@ function chunkText(text: string, wordsPerChunk = 3): string[] {
 
 function titleFrom(text: string): string {
   const words = text
+    // Title prompts quote the exchange as "User: … Assistant: …"; a title is about the question.
+    .replace(/^\s*user:\s*/i, '')
+    .replace(/\bassistant:[\s\S]*$/i, '')
     .replace(DIRECTIVE_RE, ' ')
     .replace(/[^\p{L}\p{N}\s'-]/gu, ' ')
     .split(/\s+/)
