@@ -82,6 +82,10 @@ export async function pageApi<T = any>(page: Page, method: string, url: string, 
 
 /** axe-core in the page; returns the serious and critical violations, summarised. */
 export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  // Colours measured halfway through a transition (the drawer sliding in) are not the page's.
+  await page.waitForFunction(() =>
+    document.getAnimations().every((a) => a.effect?.getTiming().iterations === Infinity),
+  );
   await page.addScriptTag({ path: require.resolve('axe-core') });
   const violations = await page.evaluate(async () => {
     const axe = (

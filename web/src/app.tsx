@@ -70,11 +70,13 @@ function Shell() {
     if (title) document.title = `${title} · GloriaMundo`;
   }, [route.name]);
 
+  const drawerOpenNow = useRef(drawerOpen);
+  drawerOpenNow.current = drawerOpen;
   const closeDrawer = useCallback(() => {
-    setDrawerOpen((open) => {
-      if (open) requestAnimationFrame(() => menuButton.current?.focus());
-      return false;
-    });
+    if (!drawerOpenNow.current) return;
+    setDrawerOpen(false);
+    // Focus goes back to the button that opened the drawer (once it is no longer inert).
+    requestAnimationFrame(() => menuButton.current?.focus());
   }, []);
 
   const pickModel = useCallback((m: Model) => {

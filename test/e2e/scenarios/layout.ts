@@ -113,9 +113,9 @@ export const layoutScenarios = () =>
       await expect.poll(() => sidebar.isVisible()).toBe(true);
       await page.keyboard.press('Escape');
       await expect.poll(() => sidebar.isVisible()).toBe(false);
-      expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(
-        'Open conversations',
-      );
+      await expect
+        .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label')))
+        .toBe('Open conversations');
       expect(errors).toEqual([]);
       await close();
     });
