@@ -45,8 +45,11 @@ export interface ChatOptions {
 
 /** A reply that is running server-side is read back about as often as the server saves it. */
 const FOLLOW_INTERVAL_MS = 1000;
-/** Titles are made by a queue function after the first reply; look for one a little later. */
-const TITLE_CHECKS_MS = [1500, 4000, 9000];
+/**
+ * Titles are made by a queue function after the first reply. Locally it runs within a second; an
+ * idle Azure queue trigger polls with back-off up to a minute, so keep looking for a while.
+ */
+const TITLE_CHECKS_MS = [1000, 2500, 6000, 15_000, 35_000, 65_000];
 
 let localSeq = 0;
 
