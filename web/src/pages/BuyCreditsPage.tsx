@@ -98,8 +98,8 @@ export default function BuyCreditsPage() {
         <div class="balance-card-dollars">{formatDollars(user.credits)}</div>
       </div>
       <p class="page-lead">
-        Credits pay for replies, to the token: 100,000 credits = $1. Free models cost nothing. Credits do not
-        expire. <Link href="/usage">See what you have used</Link>.
+        Credits pay for replies, to the token: 100,000 credits = $1. Free models cost nothing.{' '}
+        <Link href="/usage">See what you have used</Link>.
       </p>
       {load.state === 'loading' && <div class="page-state" aria-busy="true" aria-label="Loading packages" />}
       {load.state === 'unavailable' && (
