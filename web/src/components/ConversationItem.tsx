@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Conversation } from '../../../shared/contracts/conversations';
 import { conversationPath, Link } from '../router';
 import { PencilIcon, TrashIcon } from './icons';
@@ -22,7 +22,8 @@ export function ConversationItem({ conversation, active, onRename, onDelete }: C
   // Enter and blur both save; the first one wins.
   const settled = useRef(false);
 
-  useEffect(() => {
+  // Before paint: keystrokes right after clicking Rename belong in the field.
+  useLayoutEffect(() => {
     if (editing) {
       input.current?.focus();
       input.current?.select();

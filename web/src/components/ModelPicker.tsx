@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Model } from '../../../shared/contracts/models';
 import { formatCompact, formatPerMillion } from '../format';
 import { BrainIcon, CheckIcon, ChevronDownIcon, EyeIcon, SearchIcon } from './icons';
@@ -52,24 +52,27 @@ export function ModelPicker({ models, selected, loading, error, onSelect }: Mode
     return models.filter((m) => matches(m, words, filters));
   }, [models, query, filters]);
 
+  // Focus before paint, so the first keystroke after opening lands in the search box.
+  useLayoutEffect(() => {
+    if (open) search.current?.focus();
+  }, [open]);
+
   useEffect(() => {
     if (!open) return;
-    search.current?.focus();
-    const index = selected ? visible.findIndex((m) => m.id === selected.id) : -1;
-    setActive(Math.max(0, index));
     const closeOnOutside = (e: PointerEvent) => {
       if (!root.current?.contains(e.target as Node)) setOpen(false);
     };
     document.addEventListener('pointerdown', closeOnOutside);
     return () => document.removeEventListener('pointerdown', closeOnOutside);
-    // Only when it opens: typing must not move the highlight back to the selected model.
   }, [open]);
 
-  useEffect(() => setActive(0), [query, filters]);
+  // The highlight is set where the list changes, not in an effect: an effect runs after paint,
+  // and an Enter typed before it would pick from a stale position.
+  const current = Math.min(active, visible.length - 1);
 
   useEffect(() => {
-    listbox.current?.querySelector(`[data-index="${active}"]`)?.scrollIntoView({ block: 'nearest' });
-  }, [active, open]);
+    listbox.current?.querySelector(`[data-index="${current}"]`)?.scrollIntoView({ block: 'nearest' });
+  }, [current, open]);
 
   const close = (refocus: boolean) => {
     setOpen(false);
@@ -82,28 +85,36 @@ export function ModelPicker({ models, selected, loading, error, onSelect }: Mode
     close(true);
   };
 
-  const toggleFilter = (f: Filter) =>
+  const openPicker = () => {
+    const index = selected ? visible.findIndex((m) => m.id === selected.id) : -1;
+    setActive(Math.max(0, index));
+    setOpen(true);
+  };
+
+  const toggleFilter = (f: Filter) => {
+    setActive(0);
     setFilters((old) => {
       const next = new Set(old);
       if (next.has(f)) next.delete(f);
       else next.add(f);
       return next;
     });
+  };
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === 'ArrowDown') {
       e.preventDefault();
-      setActive((i) => Math.min(visible.length - 1, i + 1));
+      setActive(Math.min(visible.length - 1, current + 1));
     } else if (e.key === 'ArrowUp') {
       e.preventDefault();
-      setActive((i) => Math.max(0, i - 1));
+      setActive(Math.max(0, current - 1));
     } else if (e.key === 'Home' && e.ctrlKey) {
       setActive(0);
     } else if (e.key === 'End' && e.ctrlKey) {
       setActive(visible.length - 1);
     } else if (e.key === 'Enter') {
       e.preventDefault();
-      const m = visible[active];
+      const m = visible[current];
       if (m) pick(m);
     } else if (e.key === 'Escape') {
       // Handled here: the chat's Esc-to-stop must not see it.
@@ -132,7 +143,7 @@ export function ModelPicker({ models, selected, loading, error, onSelect }: Mode
         aria-controls={open ? `${id}-panel` : undefined}
         disabled={models.length === 0}
         title={selected ? `${selected.name} (${selected.id})` : undefined}
-        onClick={() => setOpen((o) => !o)}
+        onClick={() => (open ? close(false) : openPicker())}
       >
         <span class="visually-hidden">Model: </span>
         <span class="model-trigger-name">{label}</span>
@@ -156,13 +167,16 @@ export function ModelPicker({ models, selected, loading, error, onSelect }: Mode
               aria-label="Search models"
               aria-expanded="true"
               aria-controls={`${id}-list`}
-              aria-activedescendant={visible[active] ? `${id}-opt-${active}` : undefined}
+              aria-activedescendant={visible[current] ? `${id}-opt-${current}` : undefined}
               aria-autocomplete="list"
               placeholder="Search models"
               autocomplete="off"
               spellcheck={false}
               value={query}
-              onInput={(e) => setQuery(e.currentTarget.value)}
+              onInput={(e) => {
+                setQuery(e.currentTarget.value);
+                setActive(0);
+              }}
             />
           </div>
           <div class="model-filters" role="group" aria-label="Show only">
@@ -190,8 +204,8 @@ export function ModelPicker({ models, selected, loading, error, onSelect }: Mode
                 data-index={i}
                 role="option"
                 aria-selected={m.id === selected?.id}
-                class={i === active ? 'model-option is-active' : 'model-option'}
-                onPointerMove={() => i !== active && setActive(i)}
+                class={i === current ? 'model-option is-active' : 'model-option'}
+                onPointerMove={() => i !== current && setActive(i)}
                 onClick={() => pick(m)}
               >
                 <div class="model-option-main">
