@@ -144,7 +144,6 @@ async function readBody(req: HttpRequest, limit: number, raw: boolean): Promise<
   return parsed;
 }
 
-
 const hasNul = (s: string) => s.includes('\u0000');
 
 function containsNul(v: unknown): boolean {

@@ -18,6 +18,13 @@ describe('stream parser', () => {
     }
   });
 
+  it('skips events it does not know, so the server can add new ones', () => {
+    const events = createStreamParser().push(
+      'event: future\ndata: {"x":1}\n\nevent: delta\ndata: {"text":"ok"}\n\n',
+    );
+    expect(events).toEqual([{ event: 'delta', data: { text: 'ok' } }]);
+  });
+
   it('rejects an event whose data does not match its schema', () => {
     expect(() => createStreamParser().push('event: usage\ndata: {"promptTokens":"many"}\n\n')).toThrow();
   });

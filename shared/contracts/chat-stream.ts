@@ -17,11 +17,16 @@ export type StreamEvent = {
   [K in StreamEventName]: { event: K; data: z.infer<(typeof streamEvents)[K]> };
 }[StreamEventName];
 
-/** Parses one SSE event (name + data JSON) into a typed event; throws on an unknown name or bad data. */
-export function parseStreamEvent(event: string, data: string): StreamEvent {
-  if (!(event in streamEvents)) throw new Error(`unknown stream event "${event}"`);
-  const name = event as StreamEventName;
-  return { event: name, data: streamEvents[name].parse(JSON.parse(data)) } as StreamEvent;
+const isStreamEventName = (name: string): name is StreamEventName => Object.hasOwn(streamEvents, name);
+
+/**
+ * Parses one SSE event (name + data JSON) into a typed event. An event name this client does not
+ * know is skipped (null), so the server can add events without breaking deployed clients; a
+ * known event with bad data throws.
+ */
+export function parseStreamEvent(event: string, data: string): StreamEvent | null {
+  if (!isStreamEventName(event)) return null;
+  return { event, data: streamEvents[event].parse(JSON.parse(data)) } as StreamEvent;
 }
 
 /**
@@ -41,7 +46,8 @@ export function createStreamParser() {
         const line = buffer.slice(0, nl).replace(/\r$/, '');
         buffer = buffer.slice(nl + 1);
         if (line === '') {
-          if (data.length) out.push(parseStreamEvent(name, data.join('\n')));
+          const parsed = data.length ? parseStreamEvent(name, data.join('\n')) : null;
+          if (parsed) out.push(parsed);
           name = 'message';
           data = [];
         } else if (line.startsWith(':')) {
