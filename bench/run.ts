@@ -8,6 +8,7 @@
  * app, the difference is what we add. Time to first byte is measured to the first text delta.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -223,6 +224,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(`\n${results.join('\n')}\n`);
+    await reportWebSize(root);
   } finally {
     app.kill('SIGTERM');
     upstreamProc.kill('SIGTERM');
@@ -231,6 +233,28 @@ async function main(): Promise<void> {
     if (process.env.BENCH_KEEP_LOG) fs.copyFileSync(log, '/tmp/bench-app.log');
     fs.rmSync(data, { recursive: true, force: true });
   }
+}
+
+/** What web/scripts/size.mjs exports (typed in its size.d.mts, which this CommonJS file cannot import). */
+interface WebSizeModule {
+  INITIAL_JS_BUDGET_BYTES: number;
+  measureInitialJs(distDir: string): {
+    gzipBytes: number;
+    css: { gzipBytes: number };
+    lazy: { gzipBytes: number };
+  };
+}
+
+/** The SPA's initial JS for the chat screen, as the build measures it (npm run bench builds it first). */
+async function reportWebSize(root: string): Promise<void> {
+  const size = (await import(pathToFileURL(path.join(root, 'web/scripts/size.mjs')).href)) as WebSizeModule;
+  const m = size.measureInitialJs(path.join(root, 'web/dist'));
+  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+  console.log(
+    `Web app: initial JS ${kb(m.gzipBytes)} gzip (budget ${kb(size.INITIAL_JS_BUDGET_BYTES)}, ` +
+      `ratio ${(m.gzipBytes / size.INITIAL_JS_BUDGET_BYTES).toFixed(2)}), initial CSS ${kb(m.css.gzipBytes)}, ` +
+      `lazy chunks ${kb(m.lazy.gzipBytes)}`,
+  );
 }
 
 main().catch((err: unknown) => {
