@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
-import { formatDollars, formatNumber } from '../format';
+import { formatNumber } from '../format';
+import { BalanceCard } from '../components/BalanceCard';
 import { Link } from '../router';
 import { useSession, useUser } from '../session';
 
@@ -83,13 +84,7 @@ export default function BillingResultPage({ outcome }: { outcome: 'success' | 'c
           <p class="page-lead">Nothing was charged. You can buy credits whenever you like.</p>
         </>
       )}
-      <div class="balance-card">
-        <div class="balance-card-label">Your balance</div>
-        <div class="balance-card-value">
-          {formatNumber(user.credits)} <span>credits</span>
-        </div>
-        <div class="balance-card-dollars">{formatDollars(user.credits)}</div>
-      </div>
+      <BalanceCard credits={user.credits} />
       <div class="page-actions">
         <Link class="button button-primary" href="/">
           Back to chat

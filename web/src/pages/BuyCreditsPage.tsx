@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, isApiError } from '../api';
 import type { CreditPackage } from '../../../shared/contracts/billing';
 import { CREDITS_PER_DOLLAR, formatDollars, formatMoney, formatNumber } from '../format';
+import { BalanceCard } from '../components/BalanceCard';
 import { Link } from '../router';
 import { useUser } from '../session';
 
@@ -90,13 +91,7 @@ export default function BuyCreditsPage() {
   return (
     <div class="page">
       <h1 class="page-title">Buy credits</h1>
-      <div class="balance-card">
-        <div class="balance-card-label">Your balance</div>
-        <div class="balance-card-value">
-          {formatNumber(user.credits)} <span>credits</span>
-        </div>
-        <div class="balance-card-dollars">{formatDollars(user.credits)}</div>
-      </div>
+      <BalanceCard credits={user.credits} />
       <p class="page-lead">
         Credits pay for replies, to the token: 100,000 credits = $1. Free models cost nothing.{' '}
         <Link href="/usage">See what you have used</Link>.
