@@ -6,23 +6,29 @@ import { AppError } from '../../shared/errors';
 import type { Services } from '../../shared/services';
 import { services } from './services';
 
-export interface HandlerInput {
+export interface PublicInput {
   services: Services;
   body: unknown;
   query: Record<string, string>;
   params: Record<string, string>;
-  /** Present when the route requires a user. */
-  user: User;
-  session: Session;
   /** The raw session token from the cookie, when there was one. */
   token: string | undefined;
   clientKey: string;
   secureCookies: boolean;
 }
 
-export interface RouteOptions {
+/** What a route that requires a user receives: the session is live and CSRF-checked. */
+export interface UserInput extends PublicInput {
+  user: User;
+  session: Session;
+}
+
+type Auth = 'user' | 'none';
+type InputFor<A extends Auth> = A extends 'user' ? UserInput : PublicInput;
+
+export interface RouteOptions<A extends Auth = Auth> {
   /** 'user': a live session is required (and X-CSRF-Token on anything but GET). */
-  auth: 'user' | 'none';
+  auth: A;
   /** Largest accepted body in bytes. */
   maxBody?: number;
   /** Hand the body over as text, unparsed (signed webhooks are verified on the exact bytes). */
@@ -35,11 +41,11 @@ const DEFAULT_MAX_BODY = 256 * 1024;
  * The one place HTTP meets the core: reads and bounds the body, resolves the session,
  * checks CSRF, runs the route and turns every error into `{error: {code, message}}`.
  */
-export async function handleHttp(
+export async function handleHttp<A extends Auth>(
   req: HttpRequest,
   ctx: InvocationContext,
-  opts: RouteOptions,
-  route: (input: HandlerInput) => Promise<HttpResponseInit>,
+  opts: RouteOptions<A>,
+  route: (input: InputFor<A>) => Promise<HttpResponseInit>,
 ): Promise<HttpResponseInit> {
   try {
     const svc = await services();
@@ -60,17 +66,17 @@ export async function handleHttp(
     if (Object.values(query).some((v) => hasNul(v))) {
       throw new AppError('invalid_request', 'The query string may not contain NUL characters');
     }
-    return await route({
+    const input: PublicInput = {
       services: svc,
       body,
       query,
       params: req.params,
-      user: session?.user as User,
-      session: session as Session,
       token,
       clientKey: (req.headers.get('x-forwarded-for') ?? '').split(',')[0]?.trim() || 'direct',
       secureCookies: isSecureOrigin(req.url),
-    });
+    };
+    // `session` is set exactly when opts.auth is 'user', which is what InputFor<A> says.
+    return await route((session ? { ...input, user: session.user, session } : input) as InputFor<A>);
   } catch (err) {
     return errorResponse(err, ctx);
   }
