@@ -79,7 +79,7 @@ export function createServices(deps: ServiceDeps) {
     }),
     titles: titleService({ db, upstream: deps.upstream, models, metering, model: config.TITLE_MODEL }),
     health: () => checkHealth({ config, db, storage: deps.storage }),
-    /** Runs once per instance before serving: schema, then the shipped catalogue if empty. */
+    /** Runs once per instance before serving (the schema was migrated when the database opened). */
     async ready() {
       await models.seedIfEmpty();
     },
