@@ -77,17 +77,16 @@ export function chatService(deps: {
     conversationId: string,
     input: SendMessageBody,
   ): Promise<ReadableStream<Uint8Array>> {
-    const conversation = await conversationStore(db).get(userId, conversationId);
+    const conversation = await chatStore(db).conversationWithHistory(userId, conversationId);
     if (!conversation) throw notFound('Conversation');
     const model = await deps.models.require(input.model);
     const maxTokens = Math.min(
       input.maxTokens ?? deps.defaultMaxTokens,
       Math.max(1, Math.floor(model.contextLength / 2)),
     );
-    const history = await chatStore(db).history(userId, conversationId);
     const prompt = buildPrompt({
       system: deps.systemPrompt,
-      history,
+      history: conversation.history,
       message: input.content,
       contextLength: model.contextLength,
       maxTokens,

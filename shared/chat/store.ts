@@ -5,14 +5,22 @@ export type ReplyStatus = 'complete' | 'stopped' | 'failed';
 
 /** Messages and generation rows of the chat flow; every query carries the owner. */
 export const chatStore = (db: Db) => ({
-  history: (userId: string, conversationId: string) =>
-    db.many<Pick<MessageRow, 'role' | 'content'>>(
-      `SELECT role, content FROM messages
-        WHERE conversation_id = $1 AND user_id = $2 AND content <> ''
-          AND (role = 'user' OR status IN ('complete', 'stopped'))
-        ORDER BY seq`,
+  /**
+   * The conversation (null when it is not the user's) with the turns a prompt may use, oldest
+   * first, in one round trip: it sits between the user's click and the first byte.
+   */
+  conversationWithHistory: async (userId: string, conversationId: string) => {
+    const row = await db.maybeOne<{ title: string | null; history: Pick<MessageRow, 'role' | 'content'>[] }>(
+      `SELECT c.title, COALESCE((
+                SELECT json_agg(json_build_object('role', m.role, 'content', m.content) ORDER BY m.seq)
+                  FROM messages m
+                 WHERE m.conversation_id = c.id AND m.content <> ''
+                   AND (m.role = 'user' OR m.status IN ('complete', 'stopped'))), '[]'::json) AS history
+         FROM conversations c WHERE c.id = $1 AND c.user_id = $2`,
       [conversationId, userId],
-    ),
+    );
+    return row;
+  },
 
   /**
    * The question, the empty reply and its generation row, with the conversation moved to the
