@@ -41,6 +41,18 @@ export const ledgerStore = (db: Db) => ({
   },
 
   /**
+   * Takes up to `credits` from the balance, never below zero: a charge or refund larger than
+   * what is left is capped, and the caller learns how much was actually taken (the rest is a
+   * shortfall, ours to absorb or record).
+   */
+  async debitUpTo(e: { userId: string; kind: LedgerKind; credits: number; reference: string; at: Date }) {
+    const balance = await ledgerStore(db).lockBalance(e.userId);
+    const taken = Math.min(e.credits, Number(balance?.credits ?? 0));
+    if (taken > 0) await ledgerStore(db).apply({ ...e, credits: -taken });
+    return taken;
+  },
+
+  /**
    * Locks the user's balance row for the rest of the transaction. NO KEY UPDATE, not UPDATE:
    * rows inserted earlier in the same transaction hold key-share locks on the user through
    * their foreign keys, and FOR UPDATE would deadlock two such transactions against each other.

@@ -101,18 +101,14 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
   ): Promise<number> {
     const at = clock.now();
     const price = priceOf(u.model, u.usage, markup);
-    const balance = await ledgerStore(tx).lockBalance(u.userId);
     // Never below zero: an estimate that fell short is our loss, not a debt.
-    const charged = Math.min(price, Number(balance?.credits ?? 0));
-    if (charged > 0) {
-      await ledgerStore(tx).apply({
-        userId: u.userId,
-        kind: 'usage',
-        credits: -charged,
-        reference: u.reference,
-        at,
-      });
-    }
+    const charged = await ledgerStore(tx).debitUpTo({
+      userId: u.userId,
+      kind: 'usage',
+      credits: price,
+      reference: u.reference,
+      at,
+    });
     await tx.exec(
       `INSERT INTO usage_records (id, user_id, purpose, reference, model, prompt_tokens, completion_tokens,
                                   upstream_cost_usd, credits, created_at)

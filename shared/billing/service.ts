@@ -122,17 +122,13 @@ export function billingService(deps: {
     const target = Number((credits * refunded + amount - 1n) / amount);
     const due = target - Number(purchase.credits_refunded);
     if (due <= 0) return 'refund_already_applied';
-    const balance = await ledgerStore(tx).lockBalance(purchase.user_id);
-    const removed = Math.min(due, Number(balance?.credits ?? 0));
-    if (removed > 0) {
-      await ledgerStore(tx).apply({
-        userId: purchase.user_id,
-        kind: 'refund',
-        credits: -removed,
-        reference: `refund:${paymentIntent}:${target}`,
-        at: clock.now(),
-      });
-    }
+    const removed = await ledgerStore(tx).debitUpTo({
+      userId: purchase.user_id,
+      kind: 'refund',
+      credits: due,
+      reference: `refund:${paymentIntent}:${target}`,
+      at: clock.now(),
+    });
     await billingStore(tx).setRefunded(purchase.checkout_session_id, target, due - removed);
     return due > removed ? `refunded_with_shortfall:${due - removed}` : 'refunded';
   }
