@@ -7,6 +7,8 @@
  * so the app's single entry file stays the only list of functions.
  */
 import { app } from '@azure/functions';
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
 import Module from 'node:module';
 
 /** Binding metadata exactly as `@azure/functions` hands it to the worker (toCoreFunctionMetadata). */
@@ -39,8 +41,7 @@ export type CoreLogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'erro
 export interface Registry {
   readonly registrations: Registration[];
   readonly hooks: Record<HookName, HookCallback[]>;
-  /** Shared by all app-level hooks, like the worker's appHookData. */
-  readonly appHookData: Record<string, unknown>;
+  /** What `@azure/functions` hands `setProgrammingModel` on its first registration. */
   programmingModel: unknown;
   /** Where `coreApi.log` (library system logs) goes; the host points it at its logger. */
   systemLog: (level: CoreLogLevel, message: string) => void;
@@ -72,7 +73,6 @@ function createRegistry(): Registry {
   return {
     registrations: [],
     hooks: { appStart: [], appTerminate: [], preInvocation: [], postInvocation: [], log: [] },
-    appHookData: {},
     programmingModel: undefined,
     systemLog: (level, message) => {
       if (level === 'error' || level === 'critical' || level === 'warning') console.error(message);
@@ -188,4 +188,55 @@ function probeShim(registry: Registry): Error | undefined {
       'and is now in "test mode" (registrations are dropped). Call installCoreShim()/startHost() before anything ' +
       'calls app.http/app.storageQueue/app.hook..., e.g. load the app entry only through startHost({ loadEntry }).',
   );
+}
+
+interface ProgrammingModel {
+  getCapabilities?(capabilities: Record<string, string>): Promise<Record<string, string>>;
+}
+
+/**
+ * A stand-in for the library's HTTP proxy server: with streaming on, `getCapabilities` starts one
+ * (listening on every interface) and reports its URL as `HttpUri`. The local host hands the
+ * handler its request directly, so it only needs the answer, not the server.
+ */
+function stubProxyServer(): unknown {
+  const server = new EventEmitter() as EventEmitter & Record<string, unknown>;
+  server.listen = (...args: unknown[]) => {
+    const callback = args.find((a): a is () => void => typeof a === 'function');
+    if (callback) queueMicrotask(callback);
+    return server;
+  };
+  server.address = () => ({ address: '127.0.0.1', family: 'IPv4', port: 1 });
+  server.close = (callback?: () => void) => {
+    if (callback) queueMicrotask(callback);
+    return server;
+  };
+  return server;
+}
+
+/**
+ * Asks the app's programming model for its worker capabilities, as the worker does once the entry
+ * file has loaded: `app.setup({ enableHttpStream: true })` shows up as an `HttpUri` capability,
+ * `app.setup({ capabilities })` as the rest. Like the worker's call, it locks `app.setup`.
+ * Empty when nothing registered a programming model (the entry never called `app.*`).
+ */
+export async function getWorkerCapabilities(registry: Registry): Promise<Record<string, string>> {
+  const model = registry.programmingModel as ProgrammingModel | undefined;
+  if (typeof model?.getCapabilities !== 'function') return {};
+  const httpModule = http as unknown as { createServer: unknown };
+  const realCreateServer = httpModule.createServer;
+  let pending: Promise<Record<string, string>>;
+  // getCapabilities creates its proxy server synchronously, so the swap covers exactly that call.
+  httpModule.createServer = stubProxyServer;
+  try {
+    pending = model.getCapabilities({});
+  } finally {
+    httpModule.createServer = realCreateServer;
+  }
+  return { ...(await pending) };
+}
+
+/** Whether the app turned on HTTP streaming (`app.setup({ enableHttpStream: true })`). */
+export function httpStreamEnabled(capabilities: Record<string, string>): boolean {
+  return typeof capabilities.HttpUri === 'string' && capabilities.HttpUri !== '';
 }

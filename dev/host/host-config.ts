@@ -16,6 +16,13 @@ export interface HttpSettings {
   routePrefix: string;
   /** Azure front ends reject bigger bodies; mirror it so oversize uploads fail locally too. */
   maxRequestBodyBytes: number;
+  /** A client must send its request headers within this (else 408 and the connection closes). */
+  headersTimeoutMs: number;
+  /**
+   * …and the whole request, body included, within this. It does not cover the response: a
+   * streamed reply may run for Azure's 230 s once the request has arrived.
+   */
+  requestTimeoutMs: number;
 }
 
 export interface HostSettings {
@@ -25,7 +32,12 @@ export interface HostSettings {
 }
 
 export const DEFAULT_HOST_SETTINGS: HostSettings = {
-  http: { routePrefix: 'api', maxRequestBodyBytes: 100 * 1024 * 1024 },
+  http: {
+    routePrefix: 'api',
+    maxRequestBodyBytes: 100 * 1024 * 1024,
+    headersTimeoutMs: 20_000,
+    requestTimeoutMs: 60_000,
+  },
   queues: {
     maxPollingIntervalMs: 60_000,
     visibilityTimeoutMs: 0,
@@ -66,6 +78,8 @@ export function parseHostJson(json: unknown): HostSettings {
           ? http.routePrefix.replace(/^\/+|\/+$/g, '')
           : d.http.routePrefix,
       maxRequestBodyBytes: d.http.maxRequestBodyBytes,
+      headersTimeoutMs: d.http.headersTimeoutMs,
+      requestTimeoutMs: d.http.requestTimeoutMs,
     },
     queues: {
       maxPollingIntervalMs: timeSpan(queues.maxPollingInterval, d.queues.maxPollingIntervalMs),

@@ -2,14 +2,17 @@
  * Runs the local host in-process against a real (in-memory) Azurite and the fixture app.
  * The fixture is only ever imported via loadEntry, after startHost installed the core shim.
  */
+import { app } from '@azure/functions';
 import { QueueServiceClient } from '@azure/storage-queue';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { startHost, type LocalHost } from './host';
+import { clientAddress } from './http-server';
 import type { QueueEvent } from './queue-triggers';
 
 type Fixture = typeof import('./fixtures/app.js');
@@ -43,7 +46,8 @@ beforeAll(async () => {
     hostJsonPath: path.resolve(__dirname, '../../host.json'),
     webDist,
     queueOverrides: { visibilityTimeoutMs: 0, maxPollingIntervalMs: 200 },
-    httpOverrides: { maxRequestBodyBytes: 1024 },
+    // Short request timeouts, so a slow client is cut within the test (defaults: 20 s and 60 s).
+    httpOverrides: { maxRequestBodyBytes: 1024, headersTimeoutMs: 600, requestTimeoutMs: 1000 },
     log: (line) => logs.push(line),
   });
 });
@@ -216,6 +220,108 @@ describe('http triggers', () => {
       duplex: 'half',
     } as RequestInit);
     expect(streamed.status).toBe(413);
+  });
+});
+
+describe('streaming on (app.setup({ enableHttpStream: true }))', () => {
+  it('is what the programming model reports, and app.setup is locked once the host runs', () => {
+    expect(host.httpStream).toBe(true);
+    expect(host.capabilities.HttpUri).toBeTruthy();
+    expect(() => app.setup({ enableHttpStream: false })).toThrow(/after app startup/);
+  });
+
+  it('invokes the function before the request body has finished arriving', async () => {
+    fixture.calls.bodyProbeInvoked = false;
+    const req = http.request(`${host.url}/api/body-probe`, { method: 'POST' });
+    const answer = new Promise<string>((resolve, reject) => {
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+    });
+    req.write('first half, ');
+    await expect.poll(() => fixture.calls.bodyProbeInvoked).toBe(true);
+    req.end('second half');
+    expect(await answer).toBe('first half, second half');
+  });
+});
+
+describe('client address', () => {
+  it('appends the socket address to X-Forwarded-For, as the Azure front end does', async () => {
+    const plain = await fetch(`${host.url}/api/whoami`);
+    expect(await plain.json()).toEqual({ forwardedFor: '127.0.0.1' });
+
+    const forged = await fetch(`${host.url}/api/whoami`, { headers: { 'X-Forwarded-For': '203.0.113.9' } });
+    expect(await forged.json()).toEqual({ forwardedFor: '203.0.113.9, 127.0.0.1' });
+  });
+
+  it('strips the IPv4-mapped prefix and keeps IPv6 addresses as they are', () => {
+    expect(clientAddress('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(clientAddress('::1')).toBe('::1');
+    expect(clientAddress('2001:db8::7')).toBe('2001:db8::7');
+    expect(clientAddress(undefined)).toBeUndefined();
+  });
+});
+
+/** A raw connection: writes `head`, then one byte of `trickle` every `everyMs`; resolves on close. */
+function slowClient(
+  head: string,
+  trickle: string,
+  everyMs: number,
+): Promise<{ received: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = net.connect(host.port, '127.0.0.1', () => socket.write(head));
+    let received = '';
+    let i = 0;
+    const timer = setInterval(() => {
+      if (i < trickle.length && !socket.destroyed) socket.write(trickle[i++]!);
+    }, everyMs);
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => (received += c));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve({ received, ms: performance.now() - started });
+    });
+    setTimeout(() => reject(new Error(`connection still open; received: ${received}`)), 5000);
+  });
+}
+
+describe('request timeouts', () => {
+  it('answers 408 and closes the connection when a body trickles in too slowly', async () => {
+    const body = 'x'.repeat(100);
+    const { received, ms } = await slowClient(
+      `POST /api/echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\n\r\n`,
+      body,
+      100,
+    );
+    expect(received).toMatch(/^HTTP\/1\.1 408 /);
+    expect(ms).toBeGreaterThanOrEqual(900);
+  });
+
+  it('does the same for headers that never finish', async () => {
+    const { received } = await slowClient(
+      'GET /api/whoami HTTP/1.1\r\nHost: localhost\r\n',
+      'X-Slow: ' + 'y'.repeat(60),
+      50,
+    );
+    expect(received).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('lets a response stream for longer than the request timeout', async () => {
+    for (const read of ['1', '0']) {
+      // After a POST body the handler read (the chat) or ignored.
+      const res = await fetch(`${host.url}/api/slow-stream?ms=1800&read=${read}`, {
+        method: 'POST',
+        body: JSON.stringify({ hello: 'world' }),
+      });
+      const text = await res.text();
+      expect(text, `read=${read}`).toContain('data: end');
+    }
   });
 });
 

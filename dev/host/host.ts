@@ -3,9 +3,15 @@
  * registrations through the core shim, run appStart hooks, start the trigger adapters, listen.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
-import { installCoreShim, type Registration, type Registry } from './core-shim';
+import {
+  getWorkerCapabilities,
+  httpStreamEnabled,
+  installCoreShim,
+  type Registration,
+  type Registry,
+} from './core-shim';
 import { loadHostSettings, type HostSettings, type QueueSettings } from './host-config';
 import { createHttpServer, HttpTriggerAdapter } from './http-server';
 import { createInvoker, describeError, type LogFn } from './invoke';
@@ -25,8 +31,19 @@ export interface StartHostOptions {
   loadEntry: () => unknown;
   /** 0 picks a free port. Default 7071. */
   port?: number;
-  /** Default 127.0.0.1. */
+  /**
+   * Address to listen on. Default 127.0.0.1. `localhost` listens on 127.0.0.1 and ::1 (the
+   * latter when the machine has IPv6), so `http://localhost:{port}` works whichever way
+   * localhost resolves, without listening on every interface.
+   */
   host?: string;
+  /**
+   * Seed of this host's appHookData, the object its appStart/appTerminate hooks get (as
+   * `hookData` and `appHookData`) and its pre/postInvocation hooks get as `appHookData`. The host
+   * works on a shallow copy, so two hosts in one process (even from one cached entry) keep theirs
+   * apart: e.g. `{ services }` for an app whose preInvocation hook looks its services up there.
+   */
+  appHookData?: Record<string, unknown>;
   /** Default `<cwd>/host.json`. */
   hostJsonPath?: string;
   /** Built SPA to serve outside the route prefix; skipped when undefined. */
@@ -54,16 +71,29 @@ export interface LocalHost {
   /** Base URL, e.g. `http://127.0.0.1:7071` (no trailing slash). */
   url: string;
   port: number;
+  /** Every address the server listens on, e.g. `['127.0.0.1', '::1']`. */
+  addresses: string[];
   registry: Registry;
+  /** This host's appHookData (a copy of the option), shared by all its hooks. */
+  appHookData: Record<string, unknown>;
+  /** What the app's programming model reported (`app.setup`), e.g. `HttpUri` when streaming. */
+  capabilities: Record<string, string>;
+  /** `app.setup({ enableHttpStream: true })`: bodies stream; otherwise they are buffered whole. */
+  httpStream: boolean;
   settings: HostSettings;
   functions: HostedFunction[];
   queues: QueueMonitor;
   close(): Promise<void>;
 }
 
-async function runHooks(registry: Registry, name: 'appStart' | 'appTerminate', log: LogFn): Promise<void> {
+async function runHooks(
+  registry: Registry,
+  name: 'appStart' | 'appTerminate',
+  appHookData: Record<string, unknown>,
+  log: LogFn,
+): Promise<void> {
   for (const hook of [...registry.hooks[name]]) {
-    const context = { hookData: registry.appHookData, appHookData: registry.appHookData };
+    const context = { hookData: appHookData, appHookData };
     if (name === 'appStart') {
       // A failing appStart (e.g. migrations) means the app is broken: surface it, don't serve.
       await hook(context);
@@ -77,14 +107,14 @@ async function runHooks(registry: Registry, name: 'appStart' | 'appTerminate', l
   }
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
+function portInUse(port: number, host: string): Error {
+  return new Error(`Port ${port} on ${host} is already in use (set PORT to use another)`);
+}
+
+function listen(server: Server | net.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new Error(`Port ${port} on ${host} is already in use (set PORT to use another)`)
-          : err,
-      );
+      reject(err.code === 'EADDRINUSE' ? Object.assign(portInUse(port, host), { code: err.code }) : err);
     };
     server.once('error', onError);
     server.listen(port, host, () => {
@@ -92,6 +122,44 @@ function listen(server: Server, port: number, host: string): Promise<number> {
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+function closeServer(server: net.Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** The machine has no IPv6 loopback: `localhost` can only mean 127.0.0.1 there. */
+function noIpv6(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT';
+}
+
+/**
+ * Listens on `host`, or for `localhost` on 127.0.0.1 and then ::1 on the same port; connections
+ * on ::1 go to the same HTTP server (one set of sockets, timeouts and routes).
+ */
+async function listenAll(
+  server: Server,
+  port: number,
+  host: string,
+): Promise<{ port: number; addresses: string[]; extra: net.Server[] }> {
+  if (host.toLowerCase() !== 'localhost') {
+    return { port: await listen(server, port, host), addresses: [host], extra: [] };
+  }
+  // With port 0 the kernel picks a port free on 127.0.0.1; ::1 may have it taken, so retry a few.
+  for (let attempt = 0; ; attempt++) {
+    const bound = await listen(server, port, '127.0.0.1');
+    const v6 = net.createServer((socket) => server.emit('connection', socket));
+    try {
+      await listen(v6, bound, '::1');
+      return { port: bound, addresses: ['127.0.0.1', '::1'], extra: [v6] };
+    } catch (err) {
+      if (noIpv6(err)) return { port: bound, addresses: ['127.0.0.1'], extra: [] };
+      await closeServer(server);
+      const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (!(inUse && port === 0 && attempt < 5)) throw inUse ? portInUse(bound, '::1') : err;
+    }
+  }
 }
 
 export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
@@ -113,7 +181,8 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
   // Snapshot: registrations after startup are not picked up, as in Azure.
   const registrations: Registration[] = [...registry.registrations];
 
-  const invoker = createInvoker(registry, settings, log);
+  const appHookData: Record<string, unknown> = { ...opts.appHookData };
+  const invoker = createInvoker(registry, settings, log, appHookData);
   const context: HostContext = { settings, registry, log, invoker };
 
   const enabled = { http: true, queues: true, timers: true, ...opts.triggers };
@@ -125,7 +194,10 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
   if (enabled.timers) adapters.timertrigger = new TimerTriggerAdapter();
   for (const [type, adapter] of Object.entries(opts.adapters ?? {})) adapters[type.toLowerCase()] = adapter;
 
-  await runHooks(registry, 'appStart', log);
+  await runHooks(registry, 'appStart', appHookData, log);
+  // As the worker does after loading the app: this is where `app.setup(...)` takes effect (and locks).
+  const capabilities = await getWorkerCapabilities(registry);
+  const httpStream = httpStreamEnabled(capabilities);
 
   const started = await startTriggers(registrations, adapters, context);
   const runningAdapters = started.flatMap((s) => (s.adapter ? [s.adapter] : []));
@@ -143,6 +215,7 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
     invoker,
     log,
     webDist: opts.webDist,
+    httpStream,
   });
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
@@ -151,26 +224,29 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
   });
 
   const bindHost = opts.host ?? '127.0.0.1';
-  let port: number;
+  let bound: Awaited<ReturnType<typeof listenAll>>;
   try {
-    port = await listen(server, opts.port ?? 7071, bindHost);
+    bound = await listenAll(server, opts.port ?? 7071, bindHost);
   } catch (err) {
     await stopAdapters(runningAdapters, log);
-    await runHooks(registry, 'appTerminate', log);
+    await runHooks(registry, 'appTerminate', appHookData, log);
     throw err;
   }
+  const { port, addresses } = bound;
   const urlHost =
     bindHost === '0.0.0.0' || bindHost === '::'
       ? 'localhost'
-      : bindHost.includes(':')
-        ? `[${bindHost}]`
-        : bindHost;
+      : bindHost.toLowerCase() === 'localhost'
+        ? '127.0.0.1'
+        : bindHost.includes(':')
+          ? `[${bindHost}]`
+          : bindHost;
 
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     closing ??= (async () => {
       await stopAdapters(runningAdapters, log);
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = Promise.all([server, ...bound.extra].map(closeServer));
       server.closeIdleConnections();
       // Open SSE streams would keep close() waiting forever; give them a moment, then cut them.
       const force = setTimeout(() => {
@@ -178,7 +254,7 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
       }, 2000);
       await closed;
       clearTimeout(force);
-      await runHooks(registry, 'appTerminate', log);
+      await runHooks(registry, 'appTerminate', appHookData, log);
     })();
     return closing;
   }
@@ -186,7 +262,11 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
   return {
     url: `http://${urlHost}:${port}`,
     port,
+    addresses,
     registry,
+    appHookData,
+    capabilities,
+    httpStream,
     settings,
     functions: started.map((s) => ({
       name: s.registration.name,

@@ -1,7 +1,8 @@
 /**
- * The HTTP front end: routes `/<routePrefix>/*` to httpTrigger registrations (streaming both
- * request and response bodies, as with `app.setup({ enableHttpStream: true })`) and serves the
- * web build for everything else.
+ * The HTTP front end: routes `/<routePrefix>/*` to httpTrigger registrations and serves the web
+ * build for everything else. Bodies move like Azure moves them: with `app.setup({ enableHttpStream:
+ * true })` request and response stream chunk by chunk; without it both are buffered whole (the
+ * client sees nothing until the handler's body has ended, and gets a Content-Length).
  */
 import { HttpRequest, HttpResponse, type Cookie, type HttpRequestInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
@@ -53,6 +54,8 @@ export interface HttpServerOptions {
   log: LogFn;
   /** Directory of the built SPA; absent → non-API paths get 404. */
   webDist?: string;
+  /** The app's `enableHttpStream`: stream bodies (true) or buffer them whole (false, Azure's default). */
+  httpStream: boolean;
 }
 
 class PayloadTooLargeError extends Error {
@@ -88,12 +91,17 @@ function requestBody(
   req: IncomingMessage,
   limit: number,
   onTooLarge: () => void,
+  onFirstRead: () => void,
 ): ReadableStream<Uint8Array> {
-  const iterator = req[Symbol.asyncIterator]() as AsyncIterator<Buffer, undefined>;
+  let iterator: AsyncIterator<Buffer, undefined> | undefined;
   let total = 0;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        if (!iterator) {
+          onFirstRead();
+          iterator = req[Symbol.asyncIterator]() as AsyncIterator<Buffer, undefined>;
+        }
         const next = await iterator.next();
         if (next.done) {
           controller.close();
@@ -113,6 +121,34 @@ function requestBody(
   );
 }
 
+/** Reads the whole body, as the Functions host does before a non-streaming invocation. */
+async function readWholeBody(req: IncomingMessage, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.byteLength;
+    if (total > limit) throw new PayloadTooLargeError(limit);
+    chunks.push(chunk);
+  }
+  const whole = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return whole;
+}
+
+/** The peer's address as the platform reports it: no IPv4-mapped `::ffff:` prefix, no port. */
+export function clientAddress(remoteAddress: string | undefined): string | undefined {
+  if (!remoteAddress) return undefined;
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(remoteAddress) ? remoteAddress.slice(7) : remoteAddress;
+}
+
+/**
+ * The request's headers, plus the socket's address appended to `X-Forwarded-For` as Azure App
+ * Service's front end does: the last entry is the one no client can forge.
+ */
 function toHeaders(req: IncomingMessage): Headers {
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
@@ -121,6 +157,11 @@ function toHeaders(req: IncomingMessage): Headers {
     } catch {
       // Node accepted a header the fetch Headers class rejects; the handler just won't see it.
     }
+  }
+  const addr = clientAddress(req.socket.remoteAddress);
+  if (addr) {
+    const existing = headers.get('x-forwarded-for')?.trim();
+    headers.set('x-forwarded-for', existing ? `${existing}, ${addr}` : addr);
   }
   return headers;
 }
@@ -150,20 +191,23 @@ function once(res: ServerResponse, events: string[]): Promise<void> {
   });
 }
 
-/** Writes each chunk as soon as it is produced: chat replies are SSE and must not be buffered. */
-async function writeResponse(
-  req: IncomingMessage,
-  res: ServerResponse,
-  response: HttpResponse,
-  log: LogFn,
-): Promise<void> {
+function applyHead(res: ServerResponse, response: HttpResponse): void {
   res.statusCode = response.status;
   for (const [name, value] of response.headers) {
     if (name.toLowerCase() !== 'set-cookie') res.setHeader(name, value);
   }
   const setCookies = [...response.headers.getSetCookie(), ...response.cookies.map(serializeCookie)];
   if (setCookies.length > 0) res.setHeader('set-cookie', setCookies);
+}
 
+/** Streaming on: writes each chunk as soon as it is produced (chat replies are SSE). */
+async function writeStreamedResponse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: HttpResponse,
+  log: LogFn,
+): Promise<void> {
+  applyHead(res, response);
   const body = response.body;
   if (!body || req.method === 'HEAD') {
     res.end();
@@ -195,8 +239,34 @@ async function writeResponse(
   }
 }
 
+/**
+ * Streaming off: the body is read to its end first, as the worker does when it converts the
+ * response for the host, so the client gets the whole response at once with a Content-Length.
+ * A body that fails is a 500 (nothing has been sent yet), not a cut connection.
+ */
+async function writeBufferedResponse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: HttpResponse,
+  onBodyError: (err: unknown) => void,
+): Promise<void> {
+  let bytes: Buffer;
+  try {
+    bytes = response.body ? Buffer.from(await response.arrayBuffer()) : Buffer.alloc(0);
+  } catch (err) {
+    onBodyError(err);
+    return;
+  }
+  if (res.destroyed) return;
+  applyHead(res, response);
+  res.removeHeader('transfer-encoding');
+  res.setHeader('content-length', bytes.byteLength);
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}
+
 export function createHttpServer(opts: HttpServerOptions): http.Server {
-  const { router, settings, invoker, log } = opts;
+  const { router, settings, invoker, log, httpStream } = opts;
+  const { requestTimeoutMs, headersTimeoutMs } = settings.http;
   const prefixSegments = settings.http.routePrefix.split('/').filter(Boolean);
   const limit = settings.http.maxRequestBodyBytes;
 
@@ -223,32 +293,48 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
       return;
     }
 
+    const tooLargeResponse = (): void =>
+      sendJson(res, 413, errorBody('payload_too_large', `Request body exceeds ${limit} bytes`), {
+        connection: 'close',
+      });
     let tooLarge = false;
+    let bodyTouched = false;
     const hasBody =
       method !== 'GET' &&
       method !== 'HEAD' &&
       (declaredLength > 0 || req.headers['transfer-encoding'] !== undefined);
+    let body: BodyInit | undefined;
+    if (!hasBody) {
+      body = undefined;
+    } else if (httpStream) {
+      body = requestBody(
+        req,
+        limit,
+        () => (tooLarge = true),
+        () => (bodyTouched = true),
+      );
+    } else {
+      bodyTouched = true;
+      try {
+        body = await readWholeBody(req, limit);
+      } catch (err) {
+        // The client went away (or the request timed out and Node answered 408 itself).
+        if (!(err instanceof PayloadTooLargeError)) return;
+        tooLargeResponse();
+        return;
+      }
+    }
     const nativeRequest = new Request(url, {
       method,
       headers: toHeaders(req),
-      body: hasBody ? requestBody(req, limit, () => (tooLarge = true)) : undefined,
+      body,
       duplex: 'half',
     } as RequestInit);
     // `nativeRequest` is HttpRequest's internal init field; it keeps the body a stream.
     const request = new HttpRequest({ nativeRequest, params: match.params } as unknown as HttpRequestInit);
 
     const invocationId = randomUUID();
-    let result: unknown;
-    try {
-      ({ result } = await invoker.invoke(match.route.target, request, { invocationId }));
-    } catch (err) {
-      const cause = err instanceof InvocationError ? err.cause : err;
-      if (tooLarge || cause instanceof PayloadTooLargeError) {
-        sendJson(res, 413, errorBody('payload_too_large', `Request body exceeds ${limit} bytes`), {
-          connection: 'close',
-        });
-        return;
-      }
+    const fail = (cause: unknown): void => {
       log(`[http] ${match.route.target.name} (${invocationId}) threw: ${errorDetail(cause)}`);
       sendJson(
         res,
@@ -257,10 +343,30 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
           invocationId,
         }),
       );
+    };
+    let result: unknown;
+    try {
+      ({ result } = await invoker.invoke(match.route.target, request, { invocationId }));
+    } catch (err) {
+      const cause = err instanceof InvocationError ? err.cause : err;
+      if (tooLarge || cause instanceof PayloadTooLargeError) {
+        tooLargeResponse();
+        return;
+      }
+      // Nobody is left to answer (client gone, or Node already sent 408 for a slow body).
+      if (res.destroyed || req.socket.destroyed) {
+        log(`[http] ${match.route.target.name} (${invocationId}) failed after the client went away`);
+        return;
+      }
+      fail(cause);
       return;
     }
+    // A body the handler never read: drain it (as Node does after a response) so the request
+    // completes and its timeout stops running while a long response streams.
+    if (hasBody && !bodyTouched && !req.complete) req.resume();
     const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
-    await writeResponse(req, res, response, log);
+    if (httpStream) await writeStreamedResponse(req, res, response, log);
+    else await writeBufferedResponse(req, res, response, fail);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -304,12 +410,23 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
     sendJson(res, 404, errorBody('not_found', `Nothing is served at ${url.pathname}`));
   }
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      log(`[http] unhandled error for ${req.method} ${req.url}: ${errorDetail(err)}`);
-      if (!res.headersSent) sendJson(res, 500, errorBody('internal_error', 'Local host error'));
-      else res.destroy();
-    });
-  });
+  // Headers must arrive within headersTimeoutMs and the whole request (body included) within
+  // requestTimeoutMs, or Node answers 408 and closes the connection. The clock stops once the
+  // request is complete, so a response may stream for as long as it likes.
+  const server = http.createServer(
+    {
+      headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
+      requestTimeout: requestTimeoutMs,
+      // How often Node looks for expired requests (its default, 30 s, is coarse next to 20 s).
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+    },
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        log(`[http] unhandled error for ${req.method} ${req.url}: ${errorDetail(err)}`);
+        if (!res.headersSent) sendJson(res, 500, errorBody('internal_error', 'Local host error'));
+        else res.destroy();
+      });
+    },
+  );
   return server;
 }

@@ -62,7 +62,19 @@ export interface Invoker {
   ): Promise<InvocationResult>;
 }
 
-export function createInvoker(registry: Registry, settings: HostSettings, log: LogFn): Invoker {
+/**
+ * @param appHookData this host's appHookData: every pre/postInvocation hook gets this object as
+ *   `appHookData` (as from the worker; the one the host's appStart hooks saw as `hookData`), so two
+ *   hosts in one process keep theirs apart. `@azure/functions` 4 shows invocation hooks only
+ *   `hookData`, so each invocation's hookData also starts as a shallow copy of it: what the host
+ *   was handed is visible to `app.hook.preInvocation`. In Azure both start empty.
+ */
+export function createInvoker(
+  registry: Registry,
+  settings: HostSettings,
+  log: LogFn,
+  appHookData: Record<string, unknown>,
+): Invoker {
   function userLog(context: InvocationContext, level: CoreLogLevel, args: unknown[]): void {
     const logCtx: Record<string, unknown> = {
       level,
@@ -96,10 +108,10 @@ export function createInvoker(registry: Registry, settings: HostSettings, log: L
       options: effectiveOptions(registration),
     });
     try {
-      const hookData: Record<string, unknown> = {};
+      const hookData: Record<string, unknown> = { ...appHookData };
       const pre: Record<string, unknown> = {
         hookData,
-        appHookData: registry.appHookData,
+        appHookData,
         invocationContext: context,
         inputs: [triggerInput],
         functionCallback: registration.handler,
@@ -108,7 +120,7 @@ export function createInvoker(registry: Registry, settings: HostSettings, log: L
 
       const post: Record<string, unknown> = {
         hookData,
-        appHookData: registry.appHookData,
+        appHookData,
         invocationContext: context,
         inputs: pre.inputs,
       };
