@@ -4,7 +4,14 @@ import type { Db } from '../db/db';
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
-import { sessionStore, throttleStore, userStore, type UserRow } from './store';
+import {
+  sessionStore,
+  throttleStore,
+  userStore,
+  type ThrottleRow,
+  type ThrottleRule,
+  type UserRow,
+} from './store';
 import { hashToken, newToken, sameSecret } from './tokens';
 
 export const SESSION_COOKIE = 'gm_session';
@@ -16,12 +23,50 @@ export const sessionPolicy = {
   touchEveryMs: 60_000,
 };
 
+/**
+ * Sign-in throttling. Guessing is stopped where it comes from, never by locking the owner out:
+ *
+ * - per address and account (client + email): 5 failed tries in 15 minutes lock that address
+ *   out of that account for 15 minutes;
+ * - per address (client, any emails): 30 failed tries in 15 minutes lock the address out of
+ *   signing in for 15 minutes;
+ * - per account (email, from every address together): the first 10 failures in 15 minutes cost
+ *   nothing; after that each try must wait 1 s, then 2 s, 4 s, ... at most 60 s after the one
+ *   before (429 with Retry-After). The account is slowed, never locked: its owner, from another
+ *   address, waits a minute at worst. A success resets the account's count.
+ *
+ * Each try is counted before its password is checked, by one statement per key (see
+ * `throttleStore.take`), so a burst cannot race past a limit. A success forgets that
+ * address's failures for the account and takes its try back from the address's count; a try
+ * one key refused is taken back from the keys that had counted it, so waiting out a slowdown
+ * never locks the owner's own address. Unknown emails count like known ones (no enumeration).
+ */
 export const loginPolicy = {
-  windowMs: 15 * 60_000,
-  lockMs: 15 * 60_000,
-  perEmail: 5,
-  perClient: 30,
+  perClientAndEmail: { limit: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 },
+  perClient: { limit: 30, windowMs: 15 * 60_000, lockMs: 15 * 60_000 },
+  perEmail: { free: 10, windowMs: 15 * 60_000, firstDelayMs: 1_000, maxDelayMs: 60_000 },
 };
+
+/**
+ * Registration throttling: 10 attempts per address per hour (counted before the password is
+ * hashed, a taken email included); the 10th closes registration from that address for an
+ * hour (429 with Retry-After).
+ */
+export const registerPolicy = {
+  perClient: { limit: 10, windowMs: 3600_000 },
+};
+
+export interface AuthPolicy {
+  login: typeof loginPolicy;
+  register: typeof registerPolicy;
+}
+
+const lockRule = (p: { limit: number; windowMs: number; lockMs: number }): ThrottleRule => ({
+  windowMs: p.windowMs,
+  threshold: p.limit,
+  delayMs: p.lockMs,
+  maxDelayMs: p.lockMs,
+});
 
 export interface Session {
   user: User;
@@ -49,13 +94,34 @@ export function toUser(row: UserRow): User {
 
 export type AuthService = ReturnType<typeof authService>;
 
+const inWords = (seconds: number) =>
+  seconds >= 90 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} second${seconds === 1 ? '' : 's'}`;
+
+const refused = (message: string, seconds: number) =>
+  new AppError('rate_limited', message, { retryAfterSeconds: seconds });
+
 export function authService(deps: {
   db: Db;
   clock: Clock;
   /** Runs in the transaction that creates the account (the welcome credit). */
   onRegistered?: (tx: Db, userId: string) => Promise<void>;
+  /** The throttles' numbers; the defaults above unless a deployment (or a test) says otherwise. */
+  policy?: { login?: Partial<AuthPolicy['login']>; register?: Partial<AuthPolicy['register']> };
 }) {
   const { db, clock } = deps;
+  const login = { ...loginPolicy, ...deps.policy?.login };
+  const register = { ...registerPolicy, ...deps.policy?.register };
+  const rules = {
+    pair: lockRule(login.perClientAndEmail),
+    client: lockRule(login.perClient),
+    email: {
+      windowMs: login.perEmail.windowMs,
+      threshold: login.perEmail.free,
+      delayMs: login.perEmail.firstDelayMs,
+      maxDelayMs: login.perEmail.maxDelayMs,
+    },
+    register: lockRule({ ...register.perClient, lockMs: register.perClient.windowMs }),
+  } satisfies Record<string, ThrottleRule>;
 
   async function issueSession(row: UserRow): Promise<IssuedSession> {
     const now = clock.now();
@@ -73,28 +139,43 @@ export function authService(deps: {
     return { user: toUser(row), token, csrfToken, expiresAt };
   }
 
-  async function throttled(key: string): Promise<number | null> {
-    const row = await throttleStore(db).get(key);
-    const now = clock.now().getTime();
-    if (row?.locked_until && row.locked_until.getTime() > now) {
-      return Math.ceil((row.locked_until.getTime() - now) / 1000);
-    }
-    return null;
+  /** Seconds until a closed key opens (at least 1: Retry-After 0 would invite a hot loop). */
+  async function secondsUntilOpen(key: string): Promise<number> {
+    const until = await throttleStore(db).lockedUntil(key);
+    return Math.max(1, Math.ceil(((until?.getTime() ?? 0) - clock.now().getTime()) / 1000));
   }
 
-  async function recordFailure(key: string, limit: number) {
-    const now = clock.now();
-    await throttleStore(db).fail(
-      key,
-      now,
-      new Date(now.getTime() - loginPolicy.windowMs),
-      limit,
-      new Date(now.getTime() + loginPolicy.lockMs),
-    );
+  type Taken = { key: string; rule: ThrottleRule; row: ThrottleRow };
+
+  /**
+   * Counts one attempt against each key in turn; refuses with 429 at the first key that is
+   * closed, taking the attempt back from the keys before it (it never went ahead).
+   */
+  async function pass(
+    keys: { key: string; rule: ThrottleRule }[],
+    refusal: (key: string, seconds: number) => AppError,
+  ): Promise<Taken[]> {
+    const taken: Taken[] = [];
+    for (const { key, rule } of keys) {
+      const row = await throttleStore(db).take(key, rule, clock.now());
+      if (!row) {
+        for (const t of taken) await throttleStore(db).release(t.key, t.rule, t.row.window_started_at);
+        throw refusal(key, await secondsUntilOpen(key));
+      }
+      taken.push({ key, rule, row });
+    }
+    return taken;
   }
 
   return {
-    async register(input: RegisterBody): Promise<IssuedSession> {
+    /** `clientKey` is the client's address as the platform reports it (trusted, never client-chosen). */
+    async register(input: RegisterBody, clientKey: string): Promise<IssuedSession> {
+      await pass([{ key: `register:client:${clientKey}`, rule: rules.register }], (_key, seconds) =>
+        refused(
+          `Too many accounts have been created from your network. Try again in ${inWords(seconds)}.`,
+          seconds,
+        ),
+      );
       const passwordHash = await hashPassword(input.password);
       const row = await db.tx(async (tx) => {
         const created = await userStore(tx).insert({
@@ -104,35 +185,53 @@ export function authService(deps: {
           passwordHash,
           at: clock.now(),
         });
-        if (!created) throw new AppError('conflict', 'An account with this email already exists');
+        if (!created) {
+          throw new AppError(
+            'conflict',
+            'An account with this email already exists. Sign in instead, or use another email.',
+          );
+        }
         await deps.onRegistered?.(tx, created.id);
         return (await userStore(tx).byId(created.id))!;
       });
       return issueSession(row);
     },
 
-    /** A new session every time (rotation): a token planted before login is worthless after it. */
+    /**
+     * A new session every time (rotation): a token planted before login is worthless after it.
+     * `clientKey` is the client's address as the platform reports it. See `loginPolicy`.
+     */
     async login(input: LoginBody, clientKey: string): Promise<IssuedSession> {
-      const emailKey = `email:${input.email}`;
-      const ipKey = `client:${clientKey}`;
-      for (const key of [emailKey, ipKey]) {
-        const wait = await throttled(key);
-        if (wait !== null) {
-          throw new AppError('rate_limited', 'Too many failed sign-in attempts; try again later', {
-            retryAfterSeconds: wait,
-          });
-        }
-      }
+      const pairKey = `login:pair:${JSON.stringify([clientKey, input.email])}`;
+      const clientKeyName = `login:client:${clientKey}`;
+      const emailKey = `login:email:${input.email}`;
+      const [, client] = await pass(
+        [
+          { key: pairKey, rule: rules.pair },
+          { key: clientKeyName, rule: rules.client },
+          { key: emailKey, rule: rules.email },
+        ],
+        (key, seconds) =>
+          refused(
+            key === emailKey
+              ? `There have been many failed sign-in attempts for this account. Wait ${inWords(seconds)} and try again.`
+              : `Too many failed sign-in attempts from your network. Try again in ${inWords(seconds)}.`,
+            seconds,
+          ),
+      );
       const row = await userStore(db).byEmail(input.email);
       const ok = row?.password_hash
         ? await verifyPassword(row.password_hash, input.password)
         : (await burnPasswordCheck(input.password), false);
       if (!row || !ok) {
-        await recordFailure(emailKey, loginPolicy.perEmail);
-        await recordFailure(ipKey, loginPolicy.perClient);
-        throw new AppError('invalid_credentials', 'The email or password is not correct');
+        throw new AppError(
+          'invalid_credentials',
+          'The email or password is not correct. Check both and try again.',
+        );
       }
+      await throttleStore(db).clear(pairKey);
       await throttleStore(db).clear(emailKey);
+      if (client) await throttleStore(db).release(client.key, client.rule, client.row.window_started_at);
       return issueSession(row);
     },
 

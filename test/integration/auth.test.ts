@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginPolicy, registerPolicy } from '../../shared/auth/service';
 import { ApiClient } from '../helpers/client';
 import { startStack, type Stack } from '../helpers/stack';
 
+// The platform's client-address header, so a test can speak from several addresses.
+const CLIENT_IP_HEADER = 'x-test-client-ip';
+const from = (address: string) => ({ headers: { [CLIENT_IP_HEADER]: address } });
+
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ env: { CLIENT_IP_HEADER } });
 });
 afterAll(() => stack.close());
 
@@ -66,13 +71,13 @@ describe('accounts', () => {
       password: 'whatever1',
     });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toMatch(/email/);
+    expect(bad.body.error.message).toMatch(/Enter an email address like name@example\.com\./);
     const short = await new ApiClient(stack.url).post('/api/auth/register', {
       email: 'short@example.com',
       password: '1234567',
     });
     expect(short.status).toBe(400);
-    expect(short.body.error.message).toMatch(/8 characters/);
+    expect(short.body.error.message).toMatch(/Choose a password of at least 8 characters/);
     expect(await stack.db.maybeOne(`SELECT id FROM users WHERE email = 'short@example.com'`)).toBeNull();
   });
 
@@ -104,13 +109,31 @@ describe('accounts', () => {
     const email = `throttle-${Date.now()}@example.com`;
     await new ApiClient(stack.url).register(email, 'right password');
     const c = new ApiClient(stack.url);
-    for (let i = 0; i < 5; i++) {
-      expect((await c.post('/api/auth/login', { email, password: `wrong ${i}` })).status).toBe(401);
+    const attacker = from('203.0.113.7');
+    for (let i = 0; i < loginPolicy.perClientAndEmail.limit; i++) {
+      const wrong = await c.request('POST', '/api/auth/login', { email, password: `wrong ${i}` }, attacker);
+      expect(wrong.status).toBe(401);
     }
-    const locked = await c.post('/api/auth/login', { email, password: 'right password' });
+    const locked = await c.request(
+      'POST',
+      '/api/auth/login',
+      { email, password: 'right password' },
+      attacker,
+    );
     expect(locked.status).toBe(429);
     expect(locked.body.error.code).toBe('rate_limited');
-    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(locked.body.error.message).toMatch(/Try again in 15 minutes/);
+    expect(Number(locked.headers.get('retry-after'))).toBe(loginPolicy.perClientAndEmail.lockMs / 1000);
+
+    // the lock is the attacker's: the owner, from another address, signs in
+    const owner = new ApiClient(stack.url);
+    const ok = await owner.request(
+      'POST',
+      '/api/auth/login',
+      { email, password: 'right password' },
+      from('198.51.100.20'),
+    );
+    expect(ok.status).toBe(200);
   });
 
   it('logout revokes the session on the server', async () => {
@@ -148,6 +171,35 @@ describe('accounts', () => {
   it('answers 401 without a session', async () => {
     const res = await new ApiClient(stack.url).get('/api/conversations');
     expect(res.status).toBe(401);
+  });
+});
+
+describe('registration throttle', () => {
+  it('answers 429 rate_limited with Retry-After once an address has registered its hourly allowance', async () => {
+    const address = from('192.0.2.44');
+    const attempt = () =>
+      new ApiClient(stack.url).request(
+        'POST',
+        '/api/auth/register',
+        { email: `farm-${Math.random().toString(36).slice(2)}@example.com`, password: 'right password' },
+        address,
+      );
+    for (let i = 0; i < registerPolicy.perClient.limit; i++) expect((await attempt()).status).toBe(201);
+    const refused = await attempt();
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toEqual({
+      code: 'rate_limited',
+      message: 'Too many accounts have been created from your network. Try again in 60 minutes.',
+    });
+    expect(Number(refused.headers.get('retry-after'))).toBe(3600);
+    // another address is not affected
+    const other = await new ApiClient(stack.url).request(
+      'POST',
+      '/api/auth/register',
+      { email: `elsewhere-${Date.now()}@example.com`, password: 'right password' },
+      from('192.0.2.45'),
+    );
+    expect(other.status).toBe(201);
   });
 });
 
