@@ -32,12 +32,52 @@ describe('route templates', () => {
     expect(compileRoute('x/{id:fancy}', null).unknownConstraints).toEqual(['fancy']);
   });
 
-  it('matches complex segments', () => {
+  it('matches complex segments right to left, literals by last occurrence (ASP.NET Core)', () => {
     expect(match('files/{name}.{ext}', 'files/report.final.pdf')).toEqual({
-      name: 'report',
-      ext: 'final.pdf',
+      name: 'report.final',
+      ext: 'pdf',
     });
     expect(match('files/{name}.{ext}', 'files/report')).toBeNull();
+    expect(match('files/{name}.{ext}', 'files/.pdf')).toBeNull();
+    expect(match('files/{name}.{ext}', 'files/report.')).toBeNull();
+
+    expect(match('v{version}/items', 'v2/items')).toEqual({ version: '2' });
+    expect(match('v{version}/items', 'V10/items')).toEqual({ version: '10' });
+    expect(match('v{version}/items', 'v/items')).toBeNull();
+    expect(match('v{version}/items', 'xv2/items')).toBeNull();
+
+    expect(match('{a}-{b}', 'x-y-z')).toEqual({ a: 'x-y', b: 'z' });
+    expect(match('{a}-{b}', '-y')).toBeNull();
+    expect(match('{a}-{b}', 'x-')).toBeNull();
+    expect(match('{a}x', '1x')).toEqual({ a: '1' });
+    expect(match('{a}x', '1xy')).toBeNull();
+
+    // Non-greedy and without backtracking, as ASP.NET documents for `/a{b}c{d}`.
+    expect(match('a{b}c{d}', 'abcd')).toEqual({ b: 'b', d: 'd' });
+    expect(match('a{b}c{d}', 'aabcd')).toBeNull();
+    expect(match('{from}-to-{to}', 'Paris-TO-Rome')).toEqual({ from: 'Paris', to: 'Rome' });
+  });
+
+  it('lets a final `.{param?}` be absent, but not half there', () => {
+    expect(match('files/{name}.{ext?}', 'files/readme')).toEqual({ name: 'readme' });
+    expect(match('files/{name}.{ext?}', 'files/a.b.c')).toEqual({ name: 'a.b', ext: 'c' });
+    expect(match('files/{name}.{ext?}', 'files/readme.')).toBeNull();
+  });
+
+  it('checks constraints on the values a complex segment produced', () => {
+    expect(match('items/{id:int}.json', 'items/12.json')).toEqual({ id: '12' });
+    expect(match('items/{id:int}.json', 'items/ab.json')).toBeNull();
+    // No retry with another split: `x-1` is not an int, so no match.
+    expect(match('{a:int}-{b}', 'x-1-2')).toBeNull();
+    expect(match('{a:int}-{b:alpha}', '1-b')).toEqual({ a: '1', b: 'b' });
+  });
+
+  it('rejects complex segments ASP.NET rejects', () => {
+    expect(() => compileRoute('{a}{b}', null)).toThrow(/consecutive/);
+    expect(() => compileRoute('{a?}.x', null)).toThrow(/must be last/);
+    expect(() => compileRoute('{a}-{b?}', null)).toThrow(/period/);
+    expect(() => compileRoute('x{*rest}', null)).toThrow(/catch-all/);
+    expect(() => compileRoute('items/{page=1?}', null)).toThrow(/default/);
   });
 
   it('prefers literals over parameters and parameters over catch-alls', () => {
@@ -50,6 +90,19 @@ describe('route templates', () => {
     expect(router.match('GET', segs('conversations/5')).match?.route.target).toBe('constrained');
     expect(router.match('GET', segs('conversations/x')).match?.route.target).toBe('param');
     expect(router.match('GET', segs('anything/else')).match?.route.target).toBe('catch-all');
+  });
+
+  it('orders like ASP.NET inbound precedence: complex segments with constrained ones, prefixes first', () => {
+    const router = new Router<string>();
+    router.add('files/{id}', 'param');
+    router.add('files/{name}.{ext}', 'complex');
+    expect(router.match('GET', segs('files/a.txt')).match?.route.target).toBe('complex');
+    expect(router.match('GET', segs('files/abc')).match?.route.target).toBe('param');
+
+    router.add('items/{id?}', 'optional');
+    router.add('items', 'exact');
+    expect(router.match('GET', segs('items')).match?.route.target).toBe('exact');
+    expect(router.match('GET', segs('items/3')).match?.route.target).toBe('optional');
   });
 
   it('reports a method mismatch and falls through to routes that accept the method', () => {

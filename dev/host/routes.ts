@@ -1,7 +1,9 @@
 /**
- * ASP.NET-style route templates as used by Functions HTTP triggers:
- * `conversations/{id}`, `{id?}`, `{id=default}`, `{*rest}`, `{id:int}`, `{id:guid?}`, `files/{name}.{ext}`.
- * Literal segments match case-insensitively and win over parameters.
+ * ASP.NET Core route templates as used by Functions HTTP triggers:
+ * `conversations/{id}`, `{id?}`, `{id=default}`, `{*rest}`, `{id:int}`, `{id:guid?}`, and complex
+ * segments mixing literals and parameters such as `files/{name}.{ext}`, `v{version}`, `{a}-{b}`,
+ * `{name}.{ext?}`. Literals match case-insensitively; routes are tried in ASP.NET's inbound
+ * precedence order (literal before constrained or complex, before plain parameter, before catch-all).
  */
 
 type Constraint = (value: string) => boolean;
@@ -9,17 +11,24 @@ type Constraint = (value: string) => boolean;
 interface ParamPart {
   kind: 'param';
   name: string;
+  /** Written with `?`. */
   optional: boolean;
   catchAll: boolean;
   defaultValue?: string;
   constraints: Constraint[];
 }
 
+/**
+ * A piece of a complex segment. `separator` is ASP.NET's name for the `.` right before a final
+ * optional parameter (`{name}.{ext?}`): it may be left out along with that parameter.
+ */
+type ComplexPart = { kind: 'literal'; text: string } | { kind: 'separator'; text: string } | ParamPart;
+
 type Segment =
   | { kind: 'literal'; text: string }
   | { kind: 'param'; param: ParamPart }
-  // Mixed literal/parameter segment like `{name}.{ext}`.
-  | { kind: 'complex'; regex: RegExp; params: ParamPart[] };
+  // Literals and parameters in one segment, never two parameters side by side: `{name}.{ext}`.
+  | { kind: 'complex'; parts: ComplexPart[] };
 
 export interface CompiledRoute<T> {
   template: string;
@@ -131,10 +140,12 @@ function parseParam(body: string, unknown: string[]): ParamPart {
   if (defaultParts.length > 0) defaultValue = defaultParts.join('=');
   const [name = '', ...constraintSpecs] = splitConstraints(nameAndConstraints);
   if (!name) throw new Error(`Empty route parameter name in "{${body}}"`);
+  if (optional && defaultValue !== undefined)
+    throw new Error(`An optional parameter cannot have a default value: "{${body}}"`);
   return {
     kind: 'param',
     name,
-    optional: optional || defaultValue !== undefined,
+    optional,
     catchAll,
     defaultValue,
     constraints: constraintSpecs.map((c) => makeConstraint(c, unknown)),
@@ -151,10 +162,6 @@ function splitDefault(text: string): string[] {
     else if (ch === '=' && depth === 0) return [text.slice(0, i), text.slice(i + 1)];
   }
   return [text];
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function parseSegment(raw: string, unknown: string[]): Segment {
@@ -202,11 +209,30 @@ function parseSegment(raw: string, unknown: string[]): Segment {
   const [only] = parts;
   if (parts.length === 1 && typeof only === 'object') return { kind: 'param', param: only };
   if (parts.every((p) => typeof p === 'string')) return { kind: 'literal', text: parts.join('') };
-  const params = parts.filter((p): p is ParamPart => typeof p !== 'string');
-  const source = parts
-    .map((p) => (typeof p === 'string' ? escapeRegex(p) : p.optional ? '(.*?)' : '(.+?)'))
-    .join('');
-  return { kind: 'complex', regex: new RegExp(`^${source}$`, 'i'), params };
+  return { kind: 'complex', parts: complexParts(raw, parts) };
+}
+
+/** Applies ASP.NET's rules for a segment with more than one part. */
+function complexParts(raw: string, parts: (string | ParamPart)[]): ComplexPart[] {
+  const out: ComplexPart[] = parts.map((p) => (typeof p === 'string' ? { kind: 'literal', text: p } : p));
+  out.forEach((part, i) => {
+    if (part.kind !== 'param') return;
+    if (part.catchAll) throw new Error(`Route segment "${raw}" mixes a catch-all parameter with other parts`);
+    if (out[i + 1]?.kind === 'param')
+      throw new Error(
+        `Route segment "${raw}" has two consecutive parameters; separate them with a literal or "/"`,
+      );
+    if (!part.optional) return;
+    const before = out[i - 1];
+    if (i !== out.length - 1)
+      throw new Error(`In route segment "${raw}", optional parameter "${part.name}" must be last`);
+    if (before?.kind !== 'literal' || before.text !== '.')
+      throw new Error(
+        `In route segment "${raw}", only a period (.) can precede optional parameter "${part.name}"`,
+      );
+    out[i - 1] = { kind: 'separator', text: '.' };
+  });
+  return out;
 }
 
 export function compileRoute<T>(template: string, target: T, methods?: readonly string[]): CompiledRoute<T> {
@@ -230,21 +256,26 @@ export function compileRoute<T>(template: string, target: T, methods?: readonly 
   };
 }
 
+/** ASP.NET's inbound precedence digit: lower is tried first. */
 function segmentRank(s: Segment): number {
-  if (s.kind === 'literal') return 0;
-  if (s.kind === 'complex') return 1;
-  if (s.param.catchAll) return 5;
-  if (s.param.optional) return 4;
-  return s.param.constraints.length > 0 ? 2 : 3;
+  if (s.kind === 'literal') return 1;
+  if (s.kind === 'complex') return 2;
+  const constrained = s.param.constraints.length > 0;
+  if (s.param.catchAll) return constrained ? 4 : 5;
+  return constrained ? 2 : 3;
 }
 
-/** Orders routes like ASP.NET's route precedence: more specific segment by segment, then longer. */
+/**
+ * Orders routes like ASP.NET's inbound precedence (RoutePrecedence.ComputeInbound): segment by
+ * segment, more specific first; a route that is a prefix of another comes first (`items` before
+ * `items/{id?}`).
+ */
 export function compareRoutes<T>(a: CompiledRoute<T>, b: CompiledRoute<T>): number {
   const n = Math.max(a.segments.length, b.segments.length);
   for (let i = 0; i < n; i++) {
     const sa = a.segments[i];
     const sb = b.segments[i];
-    if (!sa || !sb) return sa ? -1 : 1;
+    if (!sa || !sb) return sa ? 1 : -1;
     const d = segmentRank(sa) - segmentRank(sb);
     if (d !== 0) return d;
   }
@@ -254,6 +285,62 @@ export function compareRoutes<T>(a: CompiledRoute<T>, b: CompiledRoute<T>): numb
 
 function checkParam(p: ParamPart, value: string): boolean {
   return p.constraints.every((c) => c(value));
+}
+
+const canBeOmitted = (p: ParamPart): boolean => p.optional || p.defaultValue !== undefined;
+
+function indexOfLastCaseless(haystack: string, needle: string, end: number): number {
+  return haystack.slice(0, end).toLowerCase().lastIndexOf(needle.toLowerCase());
+}
+
+/**
+ * One pass of ASP.NET's complex-segment match over `parts[0..last]`, right to left: each literal
+ * is found with LastIndexOf in what is left of the text (leaving a character for a parameter
+ * waiting on its right), and that parameter takes the text between the literal and the previous
+ * cut. No backtracking: `{name}.{ext}` on `a.b.c` gives name `a.b`, ext `c`.
+ */
+function matchComplexFrom(parts: ComplexPart[], last: number, text: string): Map<ParamPart, string> | null {
+  const values = new Map<ParamPart, string>();
+  let end = text.length;
+  let pending: ParamPart | undefined;
+  for (let i = last; i >= 0; i--) {
+    const part = parts[i]!;
+    if (part.kind === 'param') {
+      pending = part;
+      if (i > 0) continue;
+      // Leftmost part: the parameter takes everything that is left.
+      if (end === 0) return null;
+      values.set(part, text.slice(0, end));
+      break;
+    }
+    const searchEnd = pending ? end - 1 : end;
+    if (searchEnd <= 0) return null;
+    const at = indexOfLastCaseless(text, part.text, searchEnd);
+    if (at < 0) return null;
+    // A literal at the very end of the template must end the text (`{a}x` does not match `1xy`).
+    if (i === parts.length - 1 && at + part.text.length !== text.length) return null;
+    if (pending) {
+      const value = text.slice(at + part.text.length, end);
+      if (value === '') return null;
+      values.set(pending, value);
+      pending = undefined;
+    }
+    end = at;
+  }
+  // A literal at the start of the template must start the text.
+  return end === 0 || parts[0]!.kind === 'param' ? values : null;
+}
+
+/** ASP.NET's MatchComplexSegment: a final `.{x?}` may be absent, but not half there (`name.`). */
+function matchComplex(parts: ComplexPart[], text: string): Map<ParamPart, string> | null {
+  const last = parts.length - 1;
+  const lastPart = parts[last];
+  const separator = parts[last - 1];
+  const full = matchComplexFrom(parts, last, text);
+  if (full || lastPart?.kind !== 'param' || !lastPart.optional || separator?.kind !== 'separator')
+    return full;
+  if (text.toLowerCase().endsWith(separator.text)) return null;
+  return matchComplexFrom(parts, last - 2, text);
 }
 
 /** Matches decoded path segments (prefix already removed) against one route; null if no match. */
@@ -279,7 +366,7 @@ export function matchRoute<T>(
     if (value === undefined) {
       // Missing trailing segments are fine only if every remaining one is an optional parameter.
       for (const rest of segments.slice(i)) {
-        if (rest.kind !== 'param' || !(rest.param.optional || rest.param.catchAll)) return null;
+        if (rest.kind !== 'param' || !(canBeOmitted(rest.param) || rest.param.catchAll)) return null;
         if (rest.param.defaultValue !== undefined) params[rest.param.name] = rest.param.defaultValue;
       }
       return params;
@@ -290,16 +377,16 @@ export function matchRoute<T>(
       if (!checkParam(seg.param, value)) return null;
       params[seg.param.name] = value;
     } else {
-      const m = seg.regex.exec(value);
-      if (!m) return null;
-      for (let k = 0; k < seg.params.length; k++) {
-        const p = seg.params[k]!;
-        const v = m[k + 1] ?? '';
-        if (v === '') {
-          if (!p.optional) return null;
+      const values = matchComplex(seg.parts, value);
+      if (!values) return null;
+      for (const p of seg.parts) {
+        if (p.kind !== 'param') continue;
+        const v = values.get(p);
+        if (v === undefined) {
           if (p.defaultValue !== undefined) params[p.name] = p.defaultValue;
           continue;
         }
+        // Constraints are checked on the values the match produced; a failure is no match.
         if (!checkParam(p, v)) return null;
         params[p.name] = v;
       }
