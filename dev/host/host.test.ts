@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { startHost, type LocalHost } from './host';
 import { clientAddress } from './http-server';
+import { WEB_SECURITY_HEADERS } from './static';
 import type { QueueEvent } from './queue-triggers';
 
 type Fixture = typeof import('./fixtures/app.js');
@@ -341,6 +342,33 @@ describe('static web app', () => {
     expect(await clientRoute.text()).toContain('app shell');
 
     expect((await fetch(`${host.url}/missing.png`)).status).toBe(404);
+  });
+
+  it('sends the security headers with every web app response, the API keeps its own', async () => {
+    const csp = WEB_SECURITY_HEADERS['content-security-policy']!;
+    for (const p of [
+      '/',
+      '/index.html',
+      '/assets/app-3f2a.js',
+      '/c/123',
+      '/assets/not-a-file',
+      '/missing.png',
+    ]) {
+      const res = await fetch(`${host.url}${p}`, { method: p === '/' ? 'HEAD' : 'GET' });
+      for (const [name, value] of Object.entries(WEB_SECURITY_HEADERS))
+        expect(res.headers.get(name), `${name} on ${p}`).toBe(value);
+      // A client route under /assets/ gets the app shell, which must not be cached as immutable.
+      if (p === '/assets/not-a-file') expect(res.headers.get('cache-control')).toBe('no-cache');
+    }
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("frame-ancestors 'none'");
+    const post = await fetch(`${host.url}/`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('x-frame-options')).toBe('DENY');
+
+    const api = await fetch(`${host.url}/api/whoami`);
+    expect(api.headers.get('content-security-policy')).toBeNull();
   });
 
   it('never serves files outside webDist', async () => {

@@ -1,7 +1,7 @@
 /**
  * Serves the built web app (web/dist) on the same origin as the API, like the production setup
  * where the SPA and /api share a host. Hashed files under /assets are immutable; index.html is
- * always revalidated so a rebuild shows up on refresh.
+ * always revalidated so a rebuild shows up on refresh. Every response carries WEB_SECURITY_HEADERS.
  */
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -37,6 +37,40 @@ const CONTENT_TYPES: Record<string, string> = {
   '.webm': 'video/webm',
 };
 
+/**
+ * The SPA's Content-Security-Policy. The Vite build has no inline script and no inline style
+ * (one external stylesheet; Preact sets styles through the CSSOM, which CSP allows), so neither
+ * needs 'unsafe-inline'. Images may be data:/blob: URLs (pasted or generated images).
+ */
+export const WEB_CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "object-src 'none'",
+].join('; ');
+
+/**
+ * Headers for every response of the web app (files, the index.html fallback, its 404s), here and
+ * wherever else the SPA is served from (the CDN / Front Door rules in infra should use the same).
+ * The API sets its own headers.
+ */
+export const WEB_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': WEB_CONTENT_SECURITY_POLICY,
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+});
+
+/** Cache-Control for content-hashed files under `assets/`. */
+export const ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+/** Cache-Control for index.html (and anything else not content-hashed): always revalidate. */
+export const INDEX_CACHE_CONTROL = 'no-cache';
+
 async function statFile(file: string): Promise<fs.Stats | undefined> {
   try {
     const st = await fs.promises.stat(file);
@@ -47,7 +81,11 @@ async function statFile(file: string): Promise<fs.Stats | undefined> {
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+  res.writeHead(status, {
+    ...WEB_SECURITY_HEADERS,
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': INDEX_CACHE_CONTROL,
+  });
   res.end(text);
 }
 
@@ -108,13 +146,14 @@ export async function serveStatic(
   }
 
   const ext = path.extname(file).toLowerCase();
-  const isHashedAsset = decoded.startsWith('/assets/');
+  // By the file served, not the URL: /assets/unknown-route falls back to index.html, which must not be cached.
+  const isHashedAsset = path.relative(root, file).split(path.sep)[0] === 'assets';
   res.writeHead(200, {
+    ...WEB_SECURITY_HEADERS,
     'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
     'content-length': st.size,
     'last-modified': st.mtime.toUTCString(),
-    'cache-control': isHashedAsset ? 'public, max-age=31536000, immutable' : 'no-cache',
-    'x-content-type-options': 'nosniff',
+    'cache-control': isHashedAsset ? ASSET_CACHE_CONTROL : INDEX_CACHE_CONTROL,
   });
   if (req.method === 'HEAD') {
     res.end();
