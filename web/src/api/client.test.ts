@@ -55,7 +55,7 @@ function splitBytes(text: string, size: number): Uint8Array[] {
 
 describe('api client: the reply stream', () => {
   const wire =
-    event('start', { userMessageId: 'm1', messageId: 'm2', model: 'x/y' }) +
+    event('start', { userMessageId: 'm1', messageId: 'm2', model: 'x/y', maxTokens: 4096 }) +
     ': ping\n\n' +
     event('reasoning', { text: 'Let me think… ' }) +
     event('delta', { text: 'Héllo 👋🏽 ' }) +
@@ -100,7 +100,7 @@ describe('api client: the reply stream', () => {
     const { fetch } = fakeFetch(() =>
       sse(
         splitBytes(
-          event('delta', { text: 'part' }) + event('error', { code: 'upstream_error', message: 'Broke' }),
+          event('delta', { text: 'part' }) + event('error', { code: 'upstream_failed', message: 'Broke' }),
           7,
         ),
       ),
@@ -109,7 +109,7 @@ describe('api client: the reply stream', () => {
     const end = await createApiClient({ fetch }).streamReply('c1', { content: 'hi', model: 'm' }, (e) =>
       events.push(e),
     );
-    expect(end).toEqual({ event: 'error', data: { code: 'upstream_error', message: 'Broke' } });
+    expect(end).toEqual({ event: 'error', data: { code: 'upstream_failed', message: 'Broke' } });
     expect(events[0]).toEqual({ event: 'delta', data: { text: 'part' } });
   });
 
@@ -148,6 +148,49 @@ describe('api client: the reply stream', () => {
       code: 'insufficient_credits',
       message: 'Not enough credits for this reply',
     });
+  });
+});
+
+describe('api client: regenerate, resume, branches', () => {
+  it('regenerates a reply and resumes one from the characters already shown, reading the same stream', async () => {
+    const { fetch, calls } = fakeFetch((call) =>
+      call.url.endsWith('/api/auth/session')
+        ? json(200, session)
+        : sse(splitBytes(event('delta', { text: 'more' }) + event('done', { status: 'complete' }), 4)),
+    );
+    const client = createApiClient({ fetch });
+    await client.session();
+    const texts: string[] = [];
+    const onEvent = (e: StreamEvent) => e.event === 'delta' && texts.push(e.data.text);
+    await client.regenerate('c1', 'a/2', { model: 'x/y', maxTokens: 500 }, onEvent);
+    const end = await client.resumeReply('c1', 'a2', 17, onEvent);
+    expect(end).toEqual({ event: 'done', data: { status: 'complete' } });
+    expect(texts).toEqual(['more', 'more']);
+    expect(calls.slice(1).map((c) => `${c.method} ${c.url}`)).toEqual([
+      'POST /api/conversations/c1/messages/a%2F2/regenerate',
+      'GET /api/conversations/c1/messages/a2/stream?from=17',
+    ]);
+    expect(calls[1]!.body).toEqual({ model: 'x/y', maxTokens: 500 });
+    expect(calls[1]!.headers['x-csrf-token']).toBe('tok-1');
+  });
+
+  it('switches the branch with PATCH activeMessageId', async () => {
+    const { fetch, calls } = fakeFetch(() => json(200, { conversation: { id: 'c1' } }));
+    await createApiClient({ fetch }).updateConversation('c1', { activeMessageId: 'm9' });
+    expect(calls[0]).toMatchObject({
+      method: 'PATCH',
+      url: '/api/conversations/c1',
+      body: { activeMessageId: 'm9' },
+    });
+  });
+
+  it('answers in sentences when the server does not', async () => {
+    const { fetch } = fakeFetch(() => new Response('', { status: 500 }));
+    const err = (await createApiClient({ fetch })
+      .models()
+      .catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/^[A-Z].*\.$/);
+    expect(err.message).toContain('Try again');
   });
 });
 

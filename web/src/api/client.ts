@@ -11,8 +11,11 @@ import type {
   ConversationDetailResponse,
   CreateConversationBody,
   ListConversationsResponse,
+  RegenerateBody,
   SendMessageBody,
+  UpdateConversationBody,
 } from '../../../shared/contracts/conversations';
+import type { HealthResponse } from '../../../shared/contracts/health';
 import type { ModelsResponse } from '../../../shared/contracts/models';
 import type {
   checkoutResponse,
@@ -58,10 +61,10 @@ interface RequestOptions {
 }
 
 const STATUS_MESSAGES: Record<number, string> = {
-  429: 'Too many requests; wait a moment and try again.',
-  502: 'The server could not reach the model provider.',
-  503: 'The service is unavailable right now.',
-  504: 'The server took too long to answer.',
+  429: 'Too many requests. Wait a moment and try again.',
+  502: 'The server could not reach the model provider. Try again in a moment.',
+  503: 'The service is unavailable right now. Try again in a moment.',
+  504: 'The server took too long to answer. Try again in a moment.',
 };
 
 async function errorFrom(res: Response): Promise<ApiError> {
@@ -75,7 +78,11 @@ async function errorFrom(res: Response): Promise<ApiError> {
   } catch {
     // Not our JSON error shape (a proxy page, an empty body): fall back to the status.
   }
-  const message = STATUS_MESSAGES[res.status] ?? `The server answered ${res.status}.`;
+  const message =
+    STATUS_MESSAGES[res.status] ??
+    (res.status >= 500
+      ? `Something went wrong on the server (error ${res.status}). Try again in a moment.`
+      : `The server refused the request (error ${res.status}). Reload the page and try again.`);
   return new ApiError(res.status, res.status === 404 ? 'not_found' : `http_${res.status}`, message, retry);
 }
 
@@ -153,18 +160,20 @@ export function createApiClient(options: ApiClientOptions = {}) {
     return (await session()).user;
   }
 
-  async function streamReply(
-    conversationId: string,
-    body: SendMessageBody,
+  /**
+   * Sends a request whose answer is the reply stream (send, regenerate, resume) and reads it to
+   * the end. A refusal before the stream (402, 429, ...) throws the ApiError.
+   */
+  async function readReplyStream(
+    method: string,
+    path: string,
+    body: unknown,
     onEvent: (event: StreamEvent) => void,
     signal?: AbortSignal,
   ): Promise<StreamEnd> {
     const parserReady = loadStreamParser();
     parserReady.catch(() => undefined);
-    const res = await send('POST', `/api/conversations/${encodeURIComponent(conversationId)}/messages`, {
-      body,
-      signal,
-    });
+    const res = await send(method, path, { body, signal });
     if (!res.headers.get('content-type')?.includes('text/event-stream') || !res.body) {
       throw new ApiError(res.status, 'bad_stream', 'The server did not answer with a reply stream.');
     }
@@ -173,7 +182,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
     try {
       parser = (await parserReady)();
     } catch {
-      // The reply has started and runs on without us; the caller follows it by polling.
+      // The reply has started and runs on without us; the caller follows it another way.
       await reader.cancel().catch(() => undefined);
       return { event: 'interrupted' };
     }
@@ -195,7 +204,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
     } catch {
       // Leaving the conversation aborts the read, a dropped connection breaks it, and an event this
       // build does not understand stops the parser. None of these stop the reply server-side, so the
-      // caller follows it by polling the conversation instead.
+      // caller resumes it (or reads the conversation again) instead.
       await reader.cancel().catch(() => undefined);
       return { event: 'interrupted' };
     }
@@ -203,6 +212,40 @@ export function createApiClient(options: ApiClientOptions = {}) {
   }
 
   const conv = (id: string) => `/api/conversations/${encodeURIComponent(id)}`;
+  const msg = (id: string, messageId: string) => `${conv(id)}/messages/${encodeURIComponent(messageId)}`;
+
+  /** Sends a message; the answer is the reply stream. */
+  const streamReply = (
+    conversationId: string,
+    body: SendMessageBody,
+    onEvent: (event: StreamEvent) => void,
+    signal?: AbortSignal,
+  ) => readReplyStream('POST', `${conv(conversationId)}/messages`, body, onEvent, signal);
+
+  /** A new reply to the same question, as a sibling of `messageId` (an assistant message). */
+  const regenerate = (
+    conversationId: string,
+    messageId: string,
+    body: RegenerateBody,
+    onEvent: (event: StreamEvent) => void,
+    signal?: AbortSignal,
+  ) => readReplyStream('POST', `${msg(conversationId, messageId)}/regenerate`, body, onEvent, signal);
+
+  /** Continues a reply that is still being written, from the `from` characters already shown. */
+  const resumeReply = (
+    conversationId: string,
+    messageId: string,
+    from: number,
+    onEvent: (event: StreamEvent) => void,
+    signal?: AbortSignal,
+  ) =>
+    readReplyStream(
+      'GET',
+      `${msg(conversationId, messageId)}/stream?from=${Math.max(0, Math.floor(from))}`,
+      undefined,
+      onEvent,
+      signal,
+    );
 
   return {
     session,
@@ -233,6 +276,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
       json<{ user: User }>('PATCH', '/api/settings', { body }),
 
     models: () => json<ModelsResponse>('GET', '/api/models'),
+    health: () => json<HealthResponse>('GET', '/api/health', { expectUnauthenticated: true }),
 
     listConversations(
       query: { cursor?: string | null; q?: string; limit?: number } = {},
@@ -251,8 +295,13 @@ export function createApiClient(options: ApiClientOptions = {}) {
       json<ConversationDetailResponse>('GET', conv(id), { signal }),
     renameConversation: (id: string, title: string) =>
       json<{ conversation: Conversation }>('PATCH', conv(id), { body: { title } }),
+    /** Settings, and `activeMessageId` to switch the branch shown (GET again for its messages). */
+    updateConversation: (id: string, body: UpdateConversationBody) =>
+      json<{ conversation: Conversation }>('PATCH', conv(id), { body }),
     deleteConversation: (id: string) => json<void>('DELETE', conv(id)),
     streamReply,
+    regenerate,
+    resumeReply,
     stopReply: (id: string) => json<unknown>('POST', `${conv(id)}/stop`),
 
     billingPackages: () => json<PackagesResponse>('GET', '/api/billing/packages'),
