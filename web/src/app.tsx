@@ -2,7 +2,9 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Model } from '../../shared/contracts/models';
 import { prefetchStreamParser } from './api/client';
 import { AuthScreen } from './components/AuthScreen';
+import { lastChatPath } from './chat/drafts';
 import { ChatView } from './components/ChatView';
+import { DemoBanner } from './components/DemoBanner';
 import { BackIcon, Logo } from './components/icons';
 import { ModelPicker } from './components/ModelPicker';
 import { Sidebar } from './components/Sidebar';
@@ -132,6 +134,7 @@ function Shell() {
       />
       {drawer && drawerOpen && <div class="drawer-backdrop" onClick={closeDrawer} />}
       <div class="main-area" inert={drawer && drawerOpen}>
+        <DemoBanner />
         <TopBar
           drawer={drawer}
           drawerOpen={drawerOpen}
@@ -147,7 +150,7 @@ function Shell() {
               onSelect={pickModel}
             />
           ) : (
-            <Link class="back-link" href="/">
+            <Link class="back-link" href={lastChatPath()}>
               <BackIcon size={16} />
               Back to chat
             </Link>

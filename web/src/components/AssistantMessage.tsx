@@ -1,13 +1,14 @@
 import { useState } from 'preact/hooks';
-import type { Message } from '../../../shared/contracts/conversations';
 import type { Model } from '../../../shared/contracts/models';
+import type { ChatMessage } from '../chat/use-chat';
+import { useRetryable } from '../chat/retryable';
 import { formatCredits, formatDollars, formatNumber } from '../format';
 import { Markdown } from '../markdown/Markdown';
+import { Link } from '../router';
 import { AlertIcon, BrainIcon, CheckIcon, CopyIcon, RetryIcon } from './icons';
+import { MessageBoundary } from './MessageBoundary';
 import { shortModelName } from './ModelPicker';
-
-/** Error messages come with or without a final period; the text after one needs it. */
-const sentence = (s: string) => (/[.!?]$/.test(s.trim()) ? s.trim() : `${s.trim()}.`);
+import { VersionSwitcher } from './VersionSwitcher';
 
 function ReasoningBlock({ text, thinking }: { text: string; thinking: boolean }) {
   return (
@@ -17,7 +18,9 @@ function ReasoningBlock({ text, thinking }: { text: string; thinking: boolean })
         {thinking ? 'Thinking…' : 'Reasoning'}
       </summary>
       <div class="reasoning-body">
-        <Markdown text={text} streaming={thinking} />
+        <MessageBoundary text={text}>
+          <Markdown text={text} streaming={thinking} />
+        </MessageBoundary>
       </div>
     </details>
   );
@@ -43,13 +46,36 @@ function CopyReplyButton({ text }: { text: string }) {
   );
 }
 
-/** Who answered, what it cost: tokens and credits as billed (message.usage). */
-function ReplyMeta({ message, model }: { message: Message; model: Model | undefined }) {
+/** Versions, copy, regenerate; who answered, what it cost: tokens and credits as billed. */
+function ReplyMeta({
+  message,
+  model,
+  idle,
+  onRegenerate,
+  onSwitchVersion,
+}: {
+  message: ChatMessage;
+  model: Model | undefined;
+  idle: boolean;
+  onRegenerate: (messageId: string) => void;
+  onSwitchVersion: (messageId: string) => void;
+}) {
   const usage = message.usage;
   const modelName = model ? shortModelName(model) : message.model;
   return (
     <div class="reply-meta">
+      <VersionSwitcher message={message} disabled={!idle} onSwitch={onSwitchVersion} />
       {message.content && <CopyReplyButton text={message.content} />}
+      <button
+        type="button"
+        class="icon-button icon-button-small"
+        aria-label="Regenerate reply"
+        title="Regenerate: a new version of this reply"
+        disabled={!idle}
+        onClick={() => onRegenerate(message.id)}
+      >
+        <RetryIcon size={15} />
+      </button>
       {message.status === 'stopped' && <span class="badge badge-muted">Stopped</span>}
       {modelName && <span class="reply-model">{modelName}</span>}
       {usage && (
@@ -65,22 +91,110 @@ function ReplyMeta({ message, model }: { message: Message; model: Model | undefi
   );
 }
 
-interface AssistantMessageProps {
-  message: Message;
-  model: Model | undefined;
-  onRetry: (messageId: string) => void;
-  canRetry: boolean;
+/** Why a reply ended before it was done, in a sentence (`done.reason` / `finishReason`). */
+function FinishNote({ message }: { message: ChatMessage }) {
+  const tokens = message.maxTokens ? `${formatNumber(message.maxTokens)} tokens` : null;
+  switch (message.finishReason) {
+    case 'balance':
+      return (
+        <p class="reply-note" data-reason="balance">
+          The reply was cut short{tokens ? ` at ${tokens}` : ''} because your balance could not pay for more.{' '}
+          <Link href="/billing">Buy credits</Link> for longer replies.
+        </p>
+      );
+    case 'time_limit':
+      return (
+        <p class="reply-note" data-reason="time_limit">
+          The reply stopped because it reached the time limit for a single reply. Ask it to continue if you
+          need the rest.
+        </p>
+      );
+    case 'length':
+      return (
+        <p class="reply-note" data-reason="length">
+          The reply reached its length limit{tokens ? ` of ${tokens}` : ''}. Choose a longer reply length
+          below and regenerate it to get more.
+        </p>
+      );
+    default:
+      return null;
+  }
 }
 
-export function AssistantMessage({ message, model, onRetry, canRetry }: AssistantMessageProps) {
+function FailedReply({
+  message,
+  canRetry,
+  onRetry,
+}: {
+  message: ChatMessage;
+  canRetry: boolean;
+  onRetry: (messageId: string) => void;
+}) {
+  const code = message.error?.code;
+  const retryable = useRetryable(code);
+  const noCredit = code === 'insufficient_credits' || code === 'spend_cap_reached';
+  return (
+    <div class="reply-error" role="alert">
+      <AlertIcon size={18} />
+      <div class="reply-error-text">
+        <strong>The reply failed.</strong>{' '}
+        {message.error?.message ?? 'Something went wrong while the reply was being written.'}
+        {message.content ? ' What arrived before the failure is shown above.' : ''}
+        {noCredit && (
+          <>
+            {' '}
+            <Link href="/billing">Buy credits</Link>
+          </>
+        )}
+      </div>
+      {canRetry && retryable && (
+        <button
+          type="button"
+          class="button button-secondary button-small"
+          onClick={() => onRetry(message.id)}
+        >
+          <RetryIcon size={14} />
+          Retry
+        </button>
+      )}
+    </div>
+  );
+}
+
+interface AssistantMessageProps {
+  message: ChatMessage;
+  model: Model | undefined;
+  /** Nothing else is running: Retry, Regenerate and the version switcher may act. */
+  idle: boolean;
+  onRetry: (messageId: string) => void;
+  onRegenerate: (messageId: string) => void;
+  onSwitchVersion: (messageId: string) => void;
+}
+
+export function AssistantMessage({
+  message,
+  model,
+  idle,
+  onRetry,
+  onRegenerate,
+  onSwitchVersion,
+}: AssistantMessageProps) {
   const streaming = message.status === 'streaming';
   const thinking = streaming && !message.content;
+  const cappedAt =
+    message.requestedMaxTokens !== undefined &&
+    message.maxTokens !== null &&
+    message.maxTokens < message.requestedMaxTokens
+      ? message.maxTokens
+      : null;
   return (
     <article class="message message-assistant" aria-busy={streaming}>
       <h3 class="visually-hidden">Reply</h3>
       {message.reasoning && <ReasoningBlock text={message.reasoning} thinking={thinking} />}
       {message.content ? (
-        <Markdown text={message.content} streaming={streaming} />
+        <MessageBoundary text={message.content}>
+          <Markdown text={message.content} streaming={streaming} />
+        </MessageBoundary>
       ) : (
         thinking &&
         !message.reasoning && (
@@ -91,27 +205,28 @@ export function AssistantMessage({ message, model, onRetry, canRetry }: Assistan
           </div>
         )
       )}
-      {message.status === 'failed' && (
-        <div class="reply-error">
-          <AlertIcon size={18} />
-          <div class="reply-error-text">
-            <strong>The reply failed.</strong>{' '}
-            {sentence(message.error?.message ?? 'Something went wrong upstream')}
-            {message.content ? ' What arrived before the failure is shown above.' : ''}
-          </div>
-          {canRetry && (
-            <button
-              type="button"
-              class="button button-secondary button-small"
-              onClick={() => onRetry(message.id)}
-            >
-              <RetryIcon size={14} />
-              Retry
-            </button>
+      {cappedAt !== null && (
+        <p class="reply-note" data-reason="capped">
+          Capped at {formatNumber(cappedAt)} tokens by your balance.
+          {message.finishReason !== 'balance' && (
+            <>
+              {' '}
+              <Link href="/billing">Buy credits</Link> for longer replies.
+            </>
           )}
-        </div>
+        </p>
       )}
-      {!streaming && <ReplyMeta message={message} model={model} />}
+      {message.status === 'failed' && <FailedReply message={message} canRetry={idle} onRetry={onRetry} />}
+      {!streaming && <FinishNote message={message} />}
+      {!streaming && (
+        <ReplyMeta
+          message={message}
+          model={model}
+          idle={idle}
+          onRegenerate={onRegenerate}
+          onSwitchVersion={onSwitchVersion}
+        />
+      )}
     </article>
   );
 }

@@ -1,11 +1,12 @@
-import { useEffect, useRef } from 'preact/hooks';
-import type { Conversation } from '../../../shared/contracts/conversations';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Model } from '../../../shared/contracts/models';
+import { rememberChat, useDraft } from '../chat/drafts';
 import { useChat, type SendProblem } from '../chat/use-chat';
 import { useReplyAnnouncer } from '../chat/use-reply-announcer';
 import type { ConversationList } from '../conversations/use-conversation-list';
 import { conversationPath, Link, navigate } from '../router';
 import { useSession } from '../session';
+import { readPreference, writePreference } from '../storage';
 import { Composer } from './Composer';
 import { AlertIcon, CloseIcon, Logo } from './icons';
 import { MessageList } from './MessageList';
@@ -46,15 +47,21 @@ function SendProblemBanner({
   onUseFreeModel: () => void;
   onDismiss: () => void;
 }) {
-  const outOfCredits = problem.code === 'insufficient_credits';
+  const outOfCredits = problem.code === 'insufficient_credits' || problem.code === 'spend_cap_reached';
+  const notSent = problem.kind !== 'action';
   return (
     <div class={outOfCredits ? 'notice notice-warning' : 'notice notice-error'} role="alert">
       <AlertIcon size={18} />
       <div class="notice-text">
         {outOfCredits ? (
           <>
-            <strong>Not enough credits for this model.</strong> Your message was not sent and nothing was
-            charged. <Link href="/billing">Buy credits</Link>
+            <strong>
+              {problem.code === 'spend_cap_reached'
+                ? 'Your monthly spending cap is reached.'
+                : 'Not enough credits for this model.'}
+            </strong>{' '}
+            {notSent ? 'Your message was not sent and nothing was charged.' : 'Nothing was charged.'}{' '}
+            <Link href="/billing">Buy credits</Link>
             {freeModel && (
               <>
                 {' '}
@@ -69,12 +76,14 @@ function SendProblemBanner({
         ) : problem.code === 'rate_limited' ? (
           <>
             <strong>Slow down a little.</strong> {problem.message}
-            {problem.retryAfterSeconds ? ` Try again in ${problem.retryAfterSeconds} s.` : ''}
+            {problem.retryAfterSeconds ? ` Try again in ${problem.retryAfterSeconds} seconds.` : ''}
           </>
-        ) : (
+        ) : notSent ? (
           <>
             <strong>Your message was not sent.</strong> {problem.message}
           </>
+        ) : (
+          problem.message
         )}
       </div>
       <button type="button" class="icon-button icon-button-small" aria-label="Dismiss" onClick={onDismiss}>
@@ -82,6 +91,21 @@ function SendProblemBanner({
       </button>
     </div>
   );
+}
+
+const REPLY_LENGTH_KEY = 'gm.maxTokens';
+
+/** The reply length last chosen in this browser (null: the default). */
+function useReplyLength(): [number | null, (value: number | null) => void] {
+  const [value, setValue] = useState<number | null>(() => {
+    const stored = Number(readPreference(REPLY_LENGTH_KEY));
+    return Number.isInteger(stored) && stored > 0 ? stored : null;
+  });
+  const change = useCallback((next: number | null) => {
+    writePreference(REPLY_LENGTH_KEY, next === null ? null : String(next));
+    setValue(next);
+  }, []);
+  return [value, change];
 }
 
 interface ChatViewProps {
@@ -99,19 +123,25 @@ export function ChatView(props: ChatViewProps) {
   const { conversationId, model, models, modelsById, list } = props;
   const session = useSession();
   const input = useRef<HTMLTextAreaElement>(null);
+  const [draft, setDraft] = useDraft(conversationId);
+  const [maxTokens, setMaxTokens] = useReplyLength();
   const chat = useChat({
     conversationId,
     model: model?.id ?? null,
+    maxTokens,
     onConversationChange: list.upsert,
-    onConversationCreated: (c: Conversation) => {
-      list.upsert(c);
-      navigate(conversationPath(c.id), { replace: true });
-    },
+    // Into the URL at once; into the sidebar only when its reply starts (see onConversationChange).
+    onConversationCreated: (c) => navigate(conversationPath(c.id), { replace: true }),
     onReplyFinished: () => void session.refresh(),
+    onQueuedReturned: (texts) =>
+      setDraft((current) => [...texts, current].filter((t) => t.trim()).join('\n\n')),
   });
   const busy = chat.phase !== 'idle';
   const lastReply = chat.messages.findLast((m) => m.role === 'assistant');
   const announcement = useReplyAnnouncer(lastReply);
+
+  // "Back to chat" on the billing pages returns to this conversation.
+  useEffect(() => rememberChat(conversationId), [conversationId]);
 
   // An opened conversation continues with the model it last used.
   const conversationModel = chat.conversation?.model;
@@ -139,11 +169,10 @@ export function ChatView(props: ChatViewProps) {
 
   const historyChars = chat.messages.reduce((n, m) => n + m.content.length, 0);
   const freeModel = models.find((m) => m.free);
-  const blockedReason = !model
-    ? props.modelsError
-      ? 'Models could not be loaded'
-      : 'Loading models…'
-    : undefined;
+  // Before the models have loaded a message can be written and sent: it goes out once they have.
+  const blockedReason =
+    !model && props.modelsError ? 'The models could not be loaded. Reload the page to try again.' : undefined;
+  const waitingReason = !model ? 'Loading models… you can write your message already' : undefined;
 
   let body;
   if (chat.loading) {
@@ -159,14 +188,21 @@ export function ChatView(props: ChatViewProps) {
     );
   } else {
     body = (
-      <MessageList messages={chat.messages} modelsById={modelsById} idle={!busy} onRetry={chat.retry}>
+      <MessageList
+        messages={chat.messages}
+        modelsById={modelsById}
+        idle={!busy && !chat.switching}
+        onRetry={chat.retry}
+        onRegenerate={chat.regenerate}
+        onEdit={chat.edit}
+        onSwitchVersion={chat.switchVersion}
+      >
         {chat.messages.length === 0 && (
           <EmptyChat
             onPick={(text) => {
               const el = input.current;
               if (!el) return;
-              el.value = text;
-              el.dispatchEvent(new Event('input', { bubbles: true }));
+              setDraft(text);
               el.focus();
             }}
           />
@@ -196,6 +232,17 @@ export function ChatView(props: ChatViewProps) {
             historyChars={historyChars}
             busy={busy}
             blockedReason={blockedReason}
+            waitingReason={waitingReason}
+            draft={draft}
+            onDraftChange={setDraft}
+            maxTokens={maxTokens}
+            onMaxTokensChange={setMaxTokens}
+            queued={chat.queued}
+            onUnqueue={(id) => {
+              const text = chat.unqueue(id);
+              if (text) setDraft((current) => (current.trim() ? `${current}\n\n${text}` : text));
+              input.current?.focus();
+            }}
             onSend={chat.send}
             onStop={stop}
             inputRef={input}

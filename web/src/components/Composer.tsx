@@ -1,44 +1,105 @@
 import type { Ref } from 'preact';
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { Model } from '../../../shared/contracts/models';
-import { estimateCredits, estimateTokens, formatCredits, formatDollars } from '../format';
-import { SendIcon, StopIcon } from './icons';
+import type { QueuedMessage } from '../chat/use-chat';
+import type { DraftUpdate } from '../chat/drafts';
+import { estimateCredits, estimateTokens, formatCredits, formatDollars, formatNumber } from '../format';
+import { CloseIcon, SendIcon, StopIcon } from './icons';
 
 /** Roughly a page of text: the composer grows to this, then scrolls. */
 const MAX_HEIGHT_PX = 240;
 /** What a typical answer runs to, for the price hint. */
 const TYPICAL_REPLY_TOKENS = 500;
 
+/** The reply lengths offered (null: the conversation's or the server's default). */
+export const REPLY_LENGTHS: readonly (number | null)[] = [null, 500, 1000, 2000, 4000, 8000, 16_000, 32_000];
+
 /** What sending this would cost, before it is sent: the whole conversation is part of the prompt. */
 function PriceHint({
   model,
   draft,
   historyChars,
+  maxTokens,
 }: {
   model: Model | undefined;
   draft: string;
   historyChars: number;
+  maxTokens: number | null;
 }) {
   if (!model) return null;
   if (model.free) return <span>Free model · no credits used</span>;
+  const replyTokens = Math.min(TYPICAL_REPLY_TOKENS, maxTokens ?? TYPICAL_REPLY_TOKENS);
   const promptTokens = Math.min(estimateTokens(draft) + Math.ceil(historyChars / 4), model.contextLength);
   const prompt = estimateCredits(model, promptTokens, 0);
-  const reply = estimateCredits(model, 0, TYPICAL_REPLY_TOKENS);
+  const reply = estimateCredits(model, 0, replyTokens);
   return (
     <span title="Estimate: about 4 characters per token. You pay for the tokens actually used.">
-      ≈ {formatCredits(prompt + reply)} ({formatDollars(prompt + reply)}) for a {TYPICAL_REPLY_TOKENS}-token
-      reply
+      ≈ {formatCredits(prompt + reply)} ({formatDollars(prompt + reply)}) for a {replyTokens}-token reply
     </span>
+  );
+}
+
+/** A compact choice of how long a reply may be (sent as `maxTokens`). */
+function ReplyLength({ value, onChange }: { value: number | null; onChange: (v: number | null) => void }) {
+  return (
+    <label class="reply-length" title="The longest reply you will pay for">
+      <span class="reply-length-label">Reply length</span>
+      <select
+        value={value === null ? '' : String(value)}
+        onChange={(e) => {
+          const v = e.currentTarget.value;
+          onChange(v === '' ? null : Number(v));
+        }}
+      >
+        {REPLY_LENGTHS.map((n) => (
+          <option key={n ?? 'default'} value={n === null ? '' : String(n)}>
+            {n === null ? 'Default' : `Up to ${formatNumber(n)} tokens`}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function QueuedList({ queued, onUnqueue }: { queued: QueuedMessage[]; onUnqueue: (id: number) => void }) {
+  if (!queued.length) return null;
+  return (
+    <ul class="queued" aria-label="Queued messages">
+      {queued.map((q) => (
+        <li key={q.id} class="queued-item">
+          <span class="queued-label">Sends next:</span>
+          <span class="queued-text">{q.content}</span>
+          <button
+            type="button"
+            class="icon-button icon-button-small"
+            aria-label="Take back the queued message"
+            title="Take back into the message box"
+            onClick={() => onUnqueue(q.id)}
+          >
+            <CloseIcon size={14} />
+          </button>
+        </li>
+      ))}
+    </ul>
   );
 }
 
 interface ComposerProps {
   model: Model | undefined;
   historyChars: number;
-  /** A message is being sent or a reply is being written. */
+  /** A reply is being written: Stop is offered, and a message sent now waits for it to end. */
   busy: boolean;
-  /** Why sending is impossible right now (no model), if it is. */
+  /** Why sending is impossible right now (the models could not be loaded), if it is. */
   blockedReason?: string;
+  /** Shown as the placeholder while a message would wait (the models are loading). */
+  waitingReason?: string;
+  draft: string;
+  onDraftChange: (update: DraftUpdate) => void;
+  maxTokens?: number | null;
+  onMaxTokensChange?: (value: number | null) => void;
+  queued?: QueuedMessage[];
+  onUnqueue?: (id: number) => void;
+  /** Resolves false when the message was refused: the text comes back. */
   onSend: (text: string) => Promise<boolean>;
   onStop: () => void;
   inputRef?: Ref<HTMLTextAreaElement>;
@@ -49,13 +110,18 @@ export function Composer({
   historyChars,
   busy,
   blockedReason,
+  waitingReason,
+  draft,
+  onDraftChange,
+  maxTokens = null,
+  onMaxTokensChange,
+  queued = [],
+  onUnqueue,
   onSend,
   onStop,
   inputRef,
 }: ComposerProps) {
-  const [draft, setDraft] = useState('');
   const ownRef = useRef<HTMLTextAreaElement | null>(null);
-  const hadFocus = useRef(false);
 
   // Grow with the content up to a limit; measured before paint so the page never flickers.
   useLayoutEffect(() => {
@@ -66,31 +132,40 @@ export function Composer({
     el.style.overflowY = el.scrollHeight > MAX_HEIGHT_PX ? 'auto' : 'hidden';
   }, [draft]);
 
-  // A disabled textarea loses focus; give it back when the reply is done. (Stop disappears with
-  // the reply it stopped, and focus would otherwise fall to the page.)
+  // Stop disappears with the reply it stopped; focus would otherwise fall to the page.
   const wasBusy = useRef(busy);
   useLayoutEffect(() => {
     const ended = wasBusy.current && !busy;
     wasBusy.current = busy;
     if (!ended) return;
-    const lost = document.activeElement === null || document.activeElement === document.body;
-    if (hadFocus.current || lost) ownRef.current?.focus();
-    hadFocus.current = false;
+    if (document.activeElement === null || document.activeElement === document.body) ownRef.current?.focus();
   }, [busy]);
 
-  const canSend = !busy && !blockedReason && draft.trim().length > 0;
+  const canSend = !blockedReason && draft.trim().length > 0;
 
   const submit = async () => {
     if (!canSend) return;
     const text = draft;
-    hadFocus.current = document.activeElement === ownRef.current;
-    setDraft('');
+    onDraftChange('');
     // A refusal (no credits, rate limit) gives the text back.
-    if (!(await onSend(text))) setDraft((current) => current || text);
+    if (!(await onSend(text))) onDraftChange((current) => current || text);
   };
+
+  const sendButton = (
+    <button
+      type="submit"
+      class="composer-button"
+      aria-label="Send message"
+      title={busy ? 'Send when the reply ends (Enter)' : 'Send (Enter)'}
+      disabled={!canSend}
+    >
+      <SendIcon size={18} />
+    </button>
+  );
 
   return (
     <div class="composer-wrap">
+      {onUnqueue && <QueuedList queued={queued} onUnqueue={onUnqueue} />}
       <form
         class={busy ? 'composer is-busy' : 'composer'}
         onSubmit={(e) => {
@@ -109,11 +184,12 @@ export function Composer({
             else if (inputRef) inputRef.current = el;
           }}
           rows={1}
-          placeholder={blockedReason ?? 'Message GloriaMundo'}
+          placeholder={
+            blockedReason ?? waitingReason ?? (busy ? 'Write your next message' : 'Message GloriaMundo')
+          }
           aria-describedby="composer-hint"
-          disabled={busy}
           value={draft}
-          onInput={(e) => setDraft(e.currentTarget.value)}
+          onInput={(e) => onDraftChange(e.currentTarget.value)}
           onKeyDown={(e) => {
             // Enter sends, Shift+Enter is a new line; an IME composing text owns Enter.
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
@@ -122,6 +198,7 @@ export function Composer({
             }
           }}
         />
+        {busy && draft.trim() && sendButton}
         {busy ? (
           <button
             type="button"
@@ -133,23 +210,19 @@ export function Composer({
             <StopIcon />
           </button>
         ) : (
-          <button
-            type="submit"
-            class="composer-button"
-            aria-label="Send message"
-            title="Send (Enter)"
-            disabled={!canSend}
-          >
-            <SendIcon size={18} />
-          </button>
+          sendButton
         )}
       </form>
-      <p id="composer-hint" class="composer-hint">
-        <PriceHint model={model} draft={draft} historyChars={historyChars} />
-        <span class="composer-keys">
-          <kbd>Enter</kbd> to send · <kbd>Shift</kbd>+<kbd>Enter</kbd> new line{busy ? ' · Esc to stop' : ''}
-        </span>
-      </p>
+      <div class="composer-footer">
+        {onMaxTokensChange && <ReplyLength value={maxTokens} onChange={onMaxTokensChange} />}
+        <p id="composer-hint" class="composer-hint">
+          <PriceHint model={model} draft={draft} historyChars={historyChars} maxTokens={maxTokens} />
+          <span class="composer-keys">
+            <kbd>Enter</kbd> to send · <kbd>Shift</kbd>+<kbd>Enter</kbd> new line
+            {busy ? ' · Esc to stop' : ''}
+          </span>
+        </p>
+      </div>
     </div>
   );
 }

@@ -127,7 +127,23 @@ export interface RenderOptions {
   streaming?: boolean;
 }
 
+/**
+ * Quotes nested deeper than this are not formatted: marked parses nesting recursively (a couple
+ * of thousand levels overflow the stack) and the browser flattens the DOM beyond 512 levels anyway.
+ */
+export const MAX_QUOTE_DEPTH = 64;
+const TOO_DEEP = new RegExp(`^ {0,3}(?:> ?){${MAX_QUOTE_DEPTH + 1}}`, 'm');
+
+export class TooDeeplyNestedError extends RangeError {
+  constructor() {
+    super(`Quotes nested more than ${MAX_QUOTE_DEPTH} levels deep are shown as plain text.`);
+    this.name = 'TooDeeplyNestedError';
+  }
+}
+
+/** Throws for text it will not format (see MAX_QUOTE_DEPTH): the caller shows it plain. */
 export function renderMarkdown(markdown: string, options: RenderOptions = {}): string {
+  if (TOO_DEEP.test(markdown)) throw new TooDeeplyNestedError();
   guessLanguages = !options.streaming;
   sawCode = false;
   const raw = marked.parse(markdown) as string;

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { formatNumber } from '../format';
+import { lastChatPath } from '../chat/drafts';
 import { BalanceCard } from '../components/BalanceCard';
 import { Link } from '../router';
 import { useSession, useUser } from '../session';
@@ -86,7 +87,7 @@ export default function BillingResultPage({ outcome }: { outcome: 'success' | 'c
       )}
       <BalanceCard credits={user.credits} />
       <div class="page-actions">
-        <Link class="button button-primary" href="/">
+        <Link class="button button-primary" href={lastChatPath()}>
           Back to chat
         </Link>
         <Link class="button button-secondary" href="/billing">
