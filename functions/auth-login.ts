@@ -1,20 +1,19 @@
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { app } from '@azure/functions';
 import { loginBody } from '../shared/contracts/auth';
-import { handleHttp, sessionCookie } from './platform/http';
+import { http, sessionCookie } from './platform/http';
 
-export async function login(req: HttpRequest, ctx: InvocationContext) {
-  return handleHttp(
-    req,
-    ctx,
-    { auth: 'none', maxBody: 8 * 1024 },
-    async ({ services, body, clientKey, secureCookies }) => {
-      const issued = await services.auth.login(loginBody.parse(body), clientKey);
+app.http('auth-login', {
+  route: 'auth/login',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  handler: http(
+    { auth: 'none', body: loginBody, maxBody: 8 * 1024 },
+    async ({ core, body, clientKey, secureCookies }) => {
+      const issued = await core.auth.login(body, clientKey);
       return {
         jsonBody: { user: issued.user, csrfToken: issued.csrfToken },
         cookies: [sessionCookie(issued.token, issued.expiresAt, secureCookies)],
       };
     },
-  );
-}
-
-app.http('auth-login', { route: 'auth/login', methods: ['POST'], authLevel: 'anonymous', handler: login });
+  ),
+});

@@ -1,16 +1,12 @@
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { app } from '@azure/functions';
 import { checkoutBody } from '../shared/contracts/billing';
-import { handleHttp } from './platform/http';
-
-export async function startCheckout(req: HttpRequest, ctx: InvocationContext) {
-  return handleHttp(req, ctx, { auth: 'user', maxBody: 4 * 1024 }, async ({ services, user, body }) => ({
-    jsonBody: await services.billing.checkout(user, checkoutBody.parse(body).packageId),
-  }));
-}
+import { http } from './platform/http';
 
 app.http('billing-checkout', {
   route: 'billing/checkout',
   methods: ['POST'],
   authLevel: 'anonymous',
-  handler: startCheckout,
+  handler: http({ auth: 'user', body: checkoutBody, maxBody: 4 * 1024 }, async ({ core, user, body }) => ({
+    jsonBody: await core.billing.checkout(user, body.packageId),
+  })),
 });

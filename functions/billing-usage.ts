@@ -1,17 +1,13 @@
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { app } from '@azure/functions';
 import { usageQuery } from '../shared/contracts/billing';
-import { handleHttp } from './platform/http';
-
-export async function getUsage(req: HttpRequest, ctx: InvocationContext) {
-  return handleHttp(req, ctx, { auth: 'user' }, async ({ services, user, query }) => ({
-    headers: { 'Cache-Control': 'no-store' },
-    jsonBody: await services.billing.usage(user.id, usageQuery.parse(query).days),
-  }));
-}
+import { http } from './platform/http';
 
 app.http('billing-usage', {
   route: 'billing/usage',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: getUsage,
+  handler: http({ auth: 'user', query: usageQuery }, async ({ core, user, query }) => ({
+    headers: { 'Cache-Control': 'no-store' },
+    jsonBody: await core.billing.usage(user.id, query.days),
+  })),
 });

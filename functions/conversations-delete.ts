@@ -1,16 +1,12 @@
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { handleHttp } from './platform/http';
-
-export async function deleteConversation(req: HttpRequest, ctx: InvocationContext) {
-  return handleHttp(req, ctx, { auth: 'user' }, async ({ services, user, params }) => {
-    await services.conversations.delete(user.id, params.id ?? '');
-    return { status: 204 };
-  });
-}
+import { app } from '@azure/functions';
+import { http } from './platform/http';
 
 app.http('conversations-delete', {
   route: 'conversations/{id}',
   methods: ['DELETE'],
   authLevel: 'anonymous',
-  handler: deleteConversation,
+  handler: http({ auth: 'user' }, async ({ core, user, params }) => {
+    await core.conversations.delete(user.id, params.id ?? '');
+    return { status: 204 };
+  }),
 });

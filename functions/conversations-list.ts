@@ -1,16 +1,13 @@
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { app } from '@azure/functions';
 import { listConversationsQuery } from '../shared/contracts/conversations';
-import { handleHttp } from './platform/http';
-
-export async function listConversations(req: HttpRequest, ctx: InvocationContext) {
-  return handleHttp(req, ctx, { auth: 'user' }, async ({ services, user, query }) => ({
-    jsonBody: await services.conversations.list(user.id, listConversationsQuery.parse(query)),
-  }));
-}
+import { http } from './platform/http';
 
 app.http('conversations-list', {
   route: 'conversations',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: listConversations,
+  handler: http({ auth: 'user', query: listConversationsQuery }, async ({ core, user, query }) => ({
+    headers: { 'Cache-Control': 'no-store' },
+    jsonBody: await core.conversations.list(user.id, query),
+  })),
 });

@@ -1,12 +1,14 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { services } from './platform/services';
+import { app } from '@azure/functions';
+import { timer } from './platform/triggers';
 
-// Longer than any live reply can go untouched (flushes every second, ends before 230 s).
-const ABANDONED_AFTER_MS = 5 * 60_000;
-
-export async function reapGenerations(_timer: Timer, ctx: InvocationContext): Promise<void> {
-  const n = await (await services()).chat.failAbandoned(ABANDONED_AFTER_MS);
-  if (n > 0) ctx.warn(`marked ${n} abandoned replies as failed`);
-}
-
-app.timer('generations-reap', { schedule: '0 */2 * * * *', handler: reapGenerations });
+/**
+ * Replies whose instance died mid-stream (their row has not been refreshed for about a minute)
+ * are failed, billed for what was streamed, and their hold released, freeing the user's slots.
+ */
+app.timer('generations-reap', {
+  schedule: '15 * * * * *',
+  handler: timer(async ({ core, ctx }) => {
+    const n = await core.chat.reapAbandoned();
+    if (n > 0) ctx.warn(`failed ${n} abandoned replies and released their holds`);
+  }),
+});

@@ -1,10 +1,11 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { services } from './platform/services';
+import { app } from '@azure/functions';
+import { timer } from './platform/triggers';
 
-/** Gives back credit held by replies whose instance died before settling them. */
-export async function sweepHolds(_timer: Timer, ctx: InvocationContext): Promise<void> {
-  const released = await (await services()).sweepHolds();
-  if (released > 0) ctx.warn(`released ${released} expired credit holds`);
-}
-
-app.timer('holds-sweep', { schedule: '30 * * * * *', handler: sweepHolds });
+/** Gives back credit held by replies that never settled and are not streaming any more. */
+app.timer('holds-sweep', {
+  schedule: '45 * * * * *',
+  handler: timer(async ({ core, ctx }) => {
+    const released = await core.sweepHolds();
+    if (released > 0) ctx.warn(`released ${released} expired credit holds`);
+  }),
+});

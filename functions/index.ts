@@ -3,14 +3,10 @@
  * `func start` and the local host (dev/host) both load exactly this.
  */
 import { app } from '@azure/functions';
-import { services } from './platform/services';
+import { registerCoreHooks } from './platform/core';
 
 app.setup({ enableHttpStream: true });
-
-// Migrations and the catalogue seed run before the first request, not inside it.
-app.hook.appStart(async () => {
-  await services();
-});
+registerCoreHooks();
 
 import './auth-register';
 import './auth-login';
@@ -22,9 +18,11 @@ import './models-refresh';
 import './conversations-list';
 import './conversations-create';
 import './conversations-get';
-import './conversations-rename';
+import './conversations-update';
 import './conversations-delete';
 import './messages-create';
+import './messages-regenerate';
+import './messages-resume';
 import './conversations-stop';
 import './titles-generate';
 import './generations-reap';

@@ -1,11 +1,12 @@
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { handleHttp } from './platform/http';
+import { app } from '@azure/functions';
+import { http } from './platform/http';
 
-export async function listModels(req: HttpRequest, ctx: InvocationContext) {
-  return handleHttp(req, ctx, { auth: 'none' }, async ({ services }) => ({
+app.http('models-list', {
+  route: 'models',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: http({ auth: 'none' }, async ({ core }) => ({
     headers: { 'Cache-Control': 'public, max-age=300' },
-    jsonBody: { models: await services.models.list() },
-  }));
-}
-
-app.http('models-list', { route: 'models', methods: ['GET'], authLevel: 'anonymous', handler: listModels });
+    jsonBody: { models: await core.models.list() },
+  })),
+});

@@ -1,16 +1,12 @@
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { app } from '@azure/functions';
 import { settingsBody } from '../shared/contracts/auth';
-import { handleHttp } from './platform/http';
-
-export async function updateSettings(req: HttpRequest, ctx: InvocationContext) {
-  return handleHttp(req, ctx, { auth: 'user', maxBody: 8 * 1024 }, async ({ services, user, body }) => ({
-    jsonBody: { user: await services.auth.updateSettings(user.id, settingsBody.parse(body)) },
-  }));
-}
+import { http } from './platform/http';
 
 app.http('settings-update', {
   route: 'settings',
   methods: ['PATCH'],
   authLevel: 'anonymous',
-  handler: updateSettings,
+  handler: http({ auth: 'user', body: settingsBody, maxBody: 8 * 1024 }, async ({ core, user, body }) => ({
+    jsonBody: { user: await core.auth.updateSettings(user.id, body) },
+  })),
 });

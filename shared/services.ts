@@ -2,15 +2,17 @@ import path from 'node:path';
 import { authService } from './auth/service';
 import { creditMetering } from './billing/metering';
 import { billingService, stripeClient } from './billing/service';
-import { chatService, defaultTimings, type ChatTimings } from './chat/service';
+import { afterReply, chatService, defaultTimings, type ChatTimings } from './chat/service';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
+import { titleJob } from './contracts/jobs';
 import { conversationService } from './conversations/service';
 import type { Db } from './db/db';
 import { openDb } from './db/open';
-import { checkHealth } from './health';
+import { healthCheck } from './health';
 import { openAiUpstream, type ChatUpstream } from './llm/upstream';
 import { modelService } from './models/service';
+import { jobQueue } from './storage/jobs';
 import { describeStorage, storageQueueSender, type QueueSender } from './storage/queues';
 import { titleService } from './titles/service';
 
@@ -28,10 +30,17 @@ export interface ServiceDeps {
 
 export type Services = ReturnType<typeof createServices>;
 
-/** Wires the core from its parts; tests hand in PGlite, Azurite and a fake upstream. */
+/** Wires the core from its parts; production and tests both come through here. */
 export function createServices(deps: ServiceDeps) {
   const { config, db } = deps;
   const clock = deps.clock ?? systemClock;
+  const timings: ChatTimings = {
+    ...defaultTimings({
+      deadlineSeconds: config.STREAM_DEADLINE_SECONDS,
+      idleSeconds: config.UPSTREAM_IDLE_SECONDS,
+    }),
+    ...deps.timings,
+  };
   const metering = creditMetering({
     markup: config.PRICE_MARKUP,
     clock,
@@ -40,6 +49,8 @@ export function createServices(deps: ServiceDeps) {
       freePerMinute: config.FREE_MODEL_PER_MINUTE,
       freePerDay: config.FREE_MODEL_PER_DAY,
       holdTtlMs: config.HOLD_TTL_SECONDS * 1000,
+      abandonedAfterMs: timings.abandonedAfterMs,
+      minReplyTokens: config.MIN_REPLY_TOKENS,
     },
   });
   const billing = billingService({
@@ -56,12 +67,15 @@ export function createServices(deps: ServiceDeps) {
     markup: config.PRICE_MARKUP,
     fetchCatalogue: deps.fetchCatalogue ?? (() => fetchOpenRouterCatalogue(config)),
   });
+  const jobs = jobQueue(deps.queues);
   return {
     config,
     db,
+    clock,
+    jobs,
     auth: authService({ db, clock, onRegistered: (tx, userId) => billing.grantSignupBonus(tx, userId) }),
     billing,
-    /** Releases holds of replies whose instance died before settling them. */
+    /** Releases holds of replies that never settled and are not streaming. */
     sweepHolds: () => metering.sweepExpired(db),
     models,
     conversations: conversationService({ db, clock }),
@@ -71,14 +85,25 @@ export function createServices(deps: ServiceDeps) {
       upstream: deps.upstream,
       models,
       metering,
-      queues: deps.queues,
+      jobs,
+      // The work that follows a finished reply, each beside its job.
+      afterReply: [
+        afterReply(titleJob, (r) =>
+          r.untitled && r.content ? { userId: r.userId, conversationId: r.conversationId } : null,
+        ),
+      ],
       systemPrompt: config.SYSTEM_PROMPT,
       defaultMaxTokens: config.DEFAULT_MAX_TOKENS,
-      timings: { ...defaultTimings(config.STREAM_DEADLINE_SECONDS), ...deps.timings },
+      timings,
       log: deps.log,
     }),
     titles: titleService({ db, upstream: deps.upstream, models, metering, model: config.TITLE_MODEL }),
-    health: () => checkHealth({ config, db, storage: deps.storage }),
+    health: healthCheck({
+      config,
+      db,
+      storage: deps.storage,
+      pingUpstream: () => pingUpstream(config),
+    }),
     /** Runs once per instance before serving (the schema was migrated when the database opened). */
     async ready() {
       await models.seedIfEmpty();
@@ -87,36 +112,55 @@ export function createServices(deps: ServiceDeps) {
   };
 }
 
+const upstreamUrl = (config: Config, p: string) => `${config.OPENROUTER_BASE_URL.replace(/\/$/, '')}${p}`;
+const upstreamHeaders = (config: Config): Record<string, string> =>
+  config.OPENROUTER_API_KEY ? { Authorization: `Bearer ${config.OPENROUTER_API_KEY}` } : {};
+
 async function fetchOpenRouterCatalogue(config: Config): Promise<unknown> {
-  const res = await fetch(`${config.OPENROUTER_BASE_URL.replace(/\/$/, '')}/models`, {
-    headers: config.OPENROUTER_API_KEY ? { Authorization: `Bearer ${config.OPENROUTER_API_KEY}` } : {},
+  const res = await fetch(upstreamUrl(config, '/models'), {
+    headers: upstreamHeaders(config),
     signal: AbortSignal.timeout(30_000),
   });
   if (!res.ok) throw new Error(`GET /models answered ${res.status}`);
   return res.json();
 }
 
+/** Any answer below 500 means the upstream is there (a wrong key is a different problem). */
+async function pingUpstream(config: Config): Promise<void> {
+  const res = await fetch(upstreamUrl(config, '/models'), {
+    headers: upstreamHeaders(config),
+    signal: AbortSignal.timeout(3000),
+  });
+  await res.body?.cancel();
+  if (res.status >= 500) throw new Error(`it answered ${res.status}`);
+}
+
 /** Production wiring from configuration alone. */
 export async function openServices(config: Config, log?: ServiceDeps['log']): Promise<Services> {
+  const problems: string[] = [];
   if (!config.AzureWebJobsStorage) {
-    throw new Error(
-      'Bad configuration:\n  AzureWebJobsStorage: required (the local host sets it to Azurite)',
-    );
+    problems.push('  AzureWebJobsStorage: required (the local host sets it to Azurite)');
   }
+  // On an Azure instance the disk is neither shared nor kept: an embedded database there loses data.
+  if (config.WEBSITE_INSTANCE_ID && !config.DATABASE_URL) {
+    problems.push('  DATABASE_URL: required in Azure (the embedded database is for the local host only)');
+  }
+  if (problems.length) throw new Error(`Bad configuration:\n${problems.join('\n')}`);
   const db = await openDb({
     databaseUrl: config.DATABASE_URL,
     pgliteDir: path.resolve(config.DATA_DIR, 'pglite'),
   });
-  const queues = storageQueueSender(config.AzureWebJobsStorage);
+  const queues = storageQueueSender(config.AzureWebJobsStorage!);
   const services = createServices({
     config,
     db,
     queues,
-    storage: { name: describeStorage(config.AzureWebJobsStorage), ping: () => queues.ping() },
+    storage: { name: describeStorage(config.AzureWebJobsStorage!), ping: () => queues.ping() },
     upstream: openAiUpstream({
       baseURL: config.OPENROUTER_BASE_URL,
       apiKey: config.OPENROUTER_API_KEY,
       appUrl: config.PUBLIC_BASE_URL,
+      timeoutMs: config.UPSTREAM_IDLE_SECONDS * 1000,
     }),
     log,
   });

@@ -1,34 +1,42 @@
-import type { Cookie, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { ZodError } from 'zod';
-import type { User } from '../../shared/contracts/auth';
+import type { Cookie, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { z, ZodError } from 'zod';
 import { SESSION_COOKIE, type Session } from '../../shared/auth/service';
+import type { User } from '../../shared/contracts/auth';
 import { AppError } from '../../shared/errors';
 import type { Services } from '../../shared/services';
-import { services } from './services';
+import { coreFor } from './core';
 
-export interface PublicInput {
-  services: Services;
-  body: unknown;
-  query: Record<string, string>;
+export interface PublicInput<B, Q> {
+  core: Services;
+  body: B;
+  query: Q;
   params: Record<string, string>;
   /** The raw session token from the cookie, when there was one. */
   token: string | undefined;
+  /** The client's address as the platform in front saw it: what throttles count by. */
   clientKey: string;
   secureCookies: boolean;
+  req: HttpRequest;
+  ctx: InvocationContext;
 }
 
 /** What a route that requires a user receives: the session is live and CSRF-checked. */
-export interface UserInput extends PublicInput {
+export interface UserInput<B, Q> extends PublicInput<B, Q> {
   user: User;
   session: Session;
 }
 
 type Auth = 'user' | 'none';
-type InputFor<A extends Auth> = A extends 'user' ? UserInput : PublicInput;
+type Parsed<S> = S extends z.ZodType ? z.infer<S> : unknown;
+type InputFor<A extends Auth, B, Q> = A extends 'user' ? UserInput<B, Q> : PublicInput<B, Q>;
 
-export interface RouteOptions<A extends Auth = Auth> {
+export interface RouteOptions<A extends Auth, BS, QS> {
   /** 'user': a live session is required (and X-CSRF-Token on anything but GET). */
   auth: A;
+  /** The body's schema; a mismatch is a 400 naming the field. Absent → the body is handed over unparsed. */
+  body?: BS;
+  /** The query string's schema. */
+  query?: QS;
   /** Largest accepted body in bytes. */
   maxBody?: number;
   /** Hand the body over as text, unparsed (signed webhooks are verified on the exact bytes). */
@@ -36,50 +44,61 @@ export interface RouteOptions<A extends Auth = Auth> {
 }
 
 const DEFAULT_MAX_BODY = 256 * 1024;
+/** Deeper JSON than this is no body of ours, and walking it must not cost the stack. */
+const MAX_JSON_DEPTH = 64;
 
 /**
- * The one place HTTP meets the core: reads and bounds the body, resolves the session,
- * checks CSRF, runs the route and turns every error into `{error: {code, message}}`.
+ * The HTTP wrapper every HTTP function uses: it hands the route the core, reads and bounds the
+ * body, resolves the session, checks CSRF, parses body and query with their schemas, and turns
+ * every error into `{error: {code, message}}`. Nothing else in functions/ deals with these.
  */
-export async function handleHttp<A extends Auth>(
-  req: HttpRequest,
-  ctx: InvocationContext,
-  opts: RouteOptions<A>,
-  route: (input: InputFor<A>) => Promise<HttpResponseInit>,
-): Promise<HttpResponseInit> {
-  try {
-    const svc = await services();
-    const token = readCookie(req.headers.get('cookie'), SESSION_COOKIE);
-    let session: Session | null = null;
-    if (opts.auth === 'user') {
-      session = token ? await svc.auth.resolve(token) : null;
-      if (!session) throw new AppError('unauthenticated', 'Sign in first');
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        svc.auth.checkCsrf(session, req.headers.get('x-csrf-token'));
+export function http<
+  A extends Auth,
+  BS extends z.ZodType | undefined = undefined,
+  QS extends z.ZodType | undefined = undefined,
+>(
+  opts: RouteOptions<A, BS, QS>,
+  route: (input: InputFor<A, Parsed<BS>, Parsed<QS>>) => Promise<HttpResponseInit>,
+): HttpHandler {
+  return async (req, ctx) => {
+    try {
+      const core = await coreFor(ctx);
+      const token = readCookie(req.headers.get('cookie'), SESSION_COOKIE);
+      let session: Session | null = null;
+      if (opts.auth === 'user') {
+        session = token ? await core.auth.resolve(token) : null;
+        if (!session) throw new AppError('unauthenticated', 'Sign in first.');
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          core.auth.checkCsrf(session, req.headers.get('x-csrf-token'));
+        }
       }
+      // No resource of ours has such an id; saying so here keeps it away from every query.
+      if (Object.values(req.params).some((v) => v.length > 128 || hasNul(v)))
+        throw new AppError('not_found', 'Not found.');
+      const rawQuery = Object.fromEntries(req.query.entries());
+      if (Object.values(rawQuery).some((v) => hasNul(v))) {
+        throw new AppError('invalid_request', 'The query string may not contain NUL characters.');
+      }
+      const raw = await readBody(req, opts.maxBody ?? DEFAULT_MAX_BODY, opts.rawBody ?? false);
+      const input: PublicInput<unknown, unknown> = {
+        core,
+        body: opts.body ? (opts.body).parse(raw ?? {}) : raw,
+        query: opts.query ? (opts.query).parse(rawQuery) : rawQuery,
+        params: req.params,
+        token,
+        clientKey: clientAddress(req, core.config.CLIENT_IP_HEADER),
+        secureCookies: isSecureOrigin(req.url),
+        req,
+        ctx,
+      };
+      // `session` is set exactly when opts.auth is 'user', which is what InputFor<A> says.
+      return await route(
+        (session ? { ...input, user: session.user, session } : input) as InputFor<A, Parsed<BS>, Parsed<QS>>,
+      );
+    } catch (err) {
+      return errorResponse(err, ctx);
     }
-    const body = await readBody(req, opts.maxBody ?? DEFAULT_MAX_BODY, opts.rawBody ?? false);
-    const query = Object.fromEntries(req.query.entries());
-    // No resource of ours has such an id; saying so here keeps it away from every query.
-    if (Object.values(req.params).some((v) => v.length > 128 || hasNul(v)))
-      throw new AppError('not_found', 'Not found');
-    if (Object.values(query).some((v) => hasNul(v))) {
-      throw new AppError('invalid_request', 'The query string may not contain NUL characters');
-    }
-    const input: PublicInput = {
-      services: svc,
-      body,
-      query,
-      params: req.params,
-      token,
-      clientKey: (req.headers.get('x-forwarded-for') ?? '').split(',')[0]?.trim() || 'direct',
-      secureCookies: isSecureOrigin(req.url),
-    };
-    // `session` is set exactly when opts.auth is 'user', which is what InputFor<A> says.
-    return await route((session ? { ...input, user: session.user, session } : input) as InputFor<A>);
-  } catch (err) {
-    return errorResponse(err, ctx);
-  }
+  };
 }
 
 export function errorResponse(err: unknown, ctx: InvocationContext): HttpResponseInit {
@@ -93,7 +112,7 @@ export function errorResponse(err: unknown, ctx: InvocationContext): HttpRespons
   if (err instanceof ZodError) {
     const message = err.issues
       .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-      .join('; ');
+      .join(' ');
     return { status: 400, jsonBody: { error: { code: 'invalid_request', message } } };
   }
   ctx.error('unhandled error', err);
@@ -102,10 +121,24 @@ export function errorResponse(err: unknown, ctx: InvocationContext): HttpRespons
     jsonBody: {
       error: {
         code: 'internal',
-        message: `Something went wrong on our side (reference ${ctx.invocationId})`,
+        message: `Something went wrong on our side. Try again; if it keeps happening, quote reference ${ctx.invocationId}.`,
       },
     },
   };
+}
+
+/**
+ * The platform in front names the client: `CLIENT_IP_HEADER` (Front Door's `X-Azure-ClientIP`)
+ * when configured, else the last `X-Forwarded-For` entry, which the front end that accepted the
+ * connection appended (the App Service front end in Azure, the local host here). Earlier
+ * entries are whatever the client sent, so rotating them must not buy new throttle budgets.
+ */
+export function clientAddress(req: HttpRequest, header: string | undefined): string {
+  const named = header ? req.headers.get(header)?.split(',')[0]?.trim() : undefined;
+  if (named) return named.slice(0, 64);
+  const forwarded = req.headers.get('x-forwarded-for')?.split(',');
+  const last = forwarded?.[forwarded.length - 1]?.trim();
+  return (last || 'unknown').slice(0, 64);
 }
 
 async function readBody(req: HttpRequest, limit: number, raw: boolean): Promise<unknown> {
@@ -129,47 +162,66 @@ async function readBody(req: HttpRequest, limit: number, raw: boolean): Promise<
   if (raw) return Buffer.concat(chunks).toString('utf8');
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json' && !type.endsWith('+json')) {
-    throw new AppError('unsupported_type', 'Send the body as JSON (Content-Type: application/json)');
+    throw new AppError('unsupported_type', 'Send the body as JSON (Content-Type: application/json).');
   }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
   } catch {
-    throw new AppError('invalid_request', 'The body is not valid UTF-8');
+    throw new AppError('invalid_request', 'The body is not valid UTF-8.');
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new AppError('invalid_request', 'The body is not valid JSON');
+    throw new AppError('invalid_request', 'The body is not valid JSON.');
   }
-  // PostgreSQL text cannot hold U+0000; refusing it here covers every field of every body.
-  if (containsNul(parsed)) {
-    throw new AppError('invalid_request', 'Text may not contain NUL (U+0000) characters');
-  }
+  checkJson(parsed);
   return parsed;
 }
 
 const hasNul = (s: string) => s.includes('\u0000');
 
-function containsNul(v: unknown): boolean {
-  if (typeof v === 'string') return hasNul(v);
-  if (Array.isArray(v)) return v.some(containsNul);
-  if (v && typeof v === 'object') return Object.entries(v).some(([k, x]) => hasNul(k) || containsNul(x));
-  return false;
+/**
+ * PostgreSQL text cannot hold U+0000, so refusing it here covers every field of every body;
+ * the walk is iterative and bounded, so hostile nesting costs a 400, not the stack.
+ */
+function checkJson(root: unknown): void {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (hasNul(v)) throw new AppError('invalid_request', 'Text may not contain NUL (U+0000) characters.');
+    } else if (v && typeof v === 'object') {
+      if (depth >= MAX_JSON_DEPTH) {
+        throw new AppError('invalid_request', `The body is nested more than ${MAX_JSON_DEPTH} levels deep.`);
+      }
+      for (const [k, x] of Object.entries(v)) {
+        if (hasNul(k)) throw new AppError('invalid_request', 'Text may not contain NUL (U+0000) characters.');
+        stack.push([x, depth + 1]);
+      }
+    }
+  }
 }
 
 const tooLarge = (limit: number) =>
   new AppError(
     'too_large',
-    `The body is larger than the ${Math.round(limit / 1024)} KB this endpoint accepts`,
+    `The body is larger than the ${Math.round(limit / 1024)} KB this endpoint accepts.`,
   );
 
+/** A malformed cookie (`%zz`) is no cookie: the request goes on signed out. */
 export function readCookie(header: string | null, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
   }
   return undefined;
 }

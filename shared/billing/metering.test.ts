@@ -23,7 +23,14 @@ const clock = { now: () => now };
 const metering = creditMetering({
   markup: 2,
   clock,
-  limits: { maxConcurrentStreams: 10, freePerMinute: 10, freePerDay: 100, holdTtlMs: 600_000 },
+  limits: {
+    maxConcurrentStreams: 10,
+    freePerMinute: 10,
+    freePerDay: 100,
+    holdTtlMs: 600_000,
+    abandonedAfterMs: 60_000,
+    minReplyTokens: 256,
+  },
 });
 
 beforeAll(async () => {
@@ -47,18 +54,41 @@ describe('credit metering', () => {
     expect(await user()).toEqual({ credits: 10_000, held: 420 });
   });
 
-  it('refuses a hold larger than what is available, and changes nothing', async () => {
+  it('caps the reply at what the balance can hold instead of refusing it', async () => {
+    // 9,580 available; the prompt's 100 tokens cost 20 credits and each reply token 0.4:
+    // (9,580 − 20) / 0.4 = 23,900 reply tokens, where 100,000 were asked for.
+    const r = await db.tx((tx) =>
+      metering.reserve(tx, {
+        userId: 'u1',
+        generationId: 'g2',
+        model,
+        promptTokens: 100,
+        maxTokens: 100_000,
+      }),
+    );
+    expect(r).toEqual({ maxTokens: 23_900, hold: 9_580, capped: true });
+    expect(await user()).toEqual({ credits: 10_000, held: 10_000 });
+    await db.tx((tx) => metering.release(tx, { userId: 'u1', generationId: 'g2' }));
+    expect(await user()).toEqual({ credits: 10_000, held: 420 });
+  });
+
+  it('refuses, naming the need, when not even MIN_REPLY_TOKENS fit, and changes nothing', async () => {
+    const dear = { ...model, id: 'test/dear', name: 'Dear', completionPrice: '0.0002' };
+    // 256 reply tokens at 40 credits each = 10,240 + 20 for the prompt, with 9,580 available.
     await expect(
       db.tx((tx) =>
         metering.reserve(tx, {
           userId: 'u1',
-          generationId: 'g2',
-          model,
+          generationId: 'g2b',
+          model: dear,
           promptTokens: 100,
-          maxTokens: 100_000,
+          maxTokens: 4096,
         }),
       ),
-    ).rejects.toMatchObject({ code: 'insufficient_credits' } satisfies Partial<AppError>);
+    ).rejects.toMatchObject({
+      code: 'insufficient_credits',
+      message: expect.stringContaining('10,260 credits') as unknown,
+    } satisfies Partial<AppError>);
     expect(await user()).toEqual({ credits: 10_000, held: 420 });
   });
 
@@ -83,9 +113,27 @@ describe('credit metering', () => {
       metering.settle(tx, { userId: 'u1', generationId: 'g3', model, usage }),
     );
     expect(first).toBe(25); // 0.000123 × 100,000 × 2 = 24.6 → rounded up
-    expect(again).toBe(25);
+    expect(again).toBe(0);
     expect(await user()).toEqual({ credits: 10_000 - 25, held: 0 });
     const ledger = await db.many(`SELECT kind, credits FROM ledger WHERE user_id = 'u1' AND kind = 'usage'`);
     expect(ledger).toEqual([{ kind: 'usage', credits: -25 }]);
+  });
+
+  it('never charges more than the hold, and records the rest as a loss the operator can query', async () => {
+    await db.tx((tx) =>
+      metering.reserve(tx, { userId: 'u1', generationId: 'g4', model, promptTokens: 100, maxTokens: 1000 }),
+    );
+    // The upstream says it cost US$0.01 (2,000 credits with the markup); the hold was 420.
+    const usage = { promptTokens: 100, completionTokens: 1000, costUsd: 0.01 };
+    const charged = await db.tx((tx) =>
+      metering.settle(tx, { userId: 'u1', generationId: 'g4', model, usage }),
+    );
+    expect(charged).toBe(420);
+    expect(await user()).toEqual({ credits: 10_000 - 25 - 420, held: 0 });
+    expect(
+      await db.one(
+        `SELECT credits, hold_credits, loss_credits FROM usage_records WHERE reference = 'reply:g4'`,
+      ),
+    ).toEqual({ credits: 420, hold_credits: 420, loss_credits: 1580 });
   });
 });

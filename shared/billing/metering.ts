@@ -5,6 +5,7 @@ import { newId } from '../ids';
 import type { UpstreamUsage } from '../llm/upstream';
 import type { CatalogueModel } from '../models/catalogue';
 import { ledgerStore } from './ledger';
+import { meteringStore } from './metering-store';
 import { tokensToUsd, usdToCredits } from './pricing';
 
 export interface ReplyModel extends CatalogueModel {
@@ -15,14 +16,15 @@ export interface ReplyModel extends CatalogueModel {
  * The seam between chat and money. The chat flow calls `reserve` inside the transaction that
  * creates the reply (before any upstream call: a throw refuses the reply and changes nothing),
  * `release` when the upstream refuses before the first byte, and `settle` inside the
- * transaction that records the outcome (complete, stopped or failed), which returns the
- * credits charged. `charge` bills an internal call (a title) that had no reservation.
+ * transaction that records the outcome (complete, stopped, failed or abandoned), which returns
+ * the credits charged. `charge` bills an internal call (a title) that had no reservation.
  */
 export interface Metering {
+  /** Holds the worst case; when the balance cannot hold `maxTokens`, a shorter reply it can hold. */
   reserve(
     tx: Db,
     r: { userId: string; generationId: string; model: ReplyModel; promptTokens: number; maxTokens: number },
-  ): Promise<void>;
+  ): Promise<{ maxTokens: number; hold: number; capped: boolean }>;
   release(tx: Db, r: { userId: string; generationId: string }): Promise<void>;
   settle(
     tx: Db,
@@ -38,8 +40,12 @@ export interface MeteringLimits {
   maxConcurrentStreams: number;
   freePerMinute: number;
   freePerDay: number;
-  /** A hold nobody settled (its instance died) is released after this. */
+  /** A hold nobody settled and whose reply is not streaming is released after this. */
   holdTtlMs: number;
+  /** A streaming reply not refreshed for this long is dead: it no longer takes a slot. */
+  abandonedAfterMs: number;
+  /** The shortest reply worth starting when the balance caps the reply length. */
+  minReplyTokens: number;
 }
 
 const catalogueUsd = (model: ReplyModel, promptTokens: number, completionTokens: number) =>
@@ -68,9 +74,31 @@ export function worstCase(
   if (model.free) return 0;
   const usd = catalogueUsd(model, promptTokens, maxTokens);
   if (!Number.isFinite(usd) || usd < 0) {
-    throw new AppError('invalid_request', `The model "${model.id}" has no usable price and cannot be used`);
+    throw new AppError(
+      'invalid_request',
+      `The model "${model.id}" has no usable price, so it cannot be used. Pick another model.`,
+    );
   }
   return usdToCredits(usd, markup);
+}
+
+/** The longest reply (≤ maxTokens) whose worst case fits `available`; -1 when not even an empty one does. */
+export function affordableReplyTokens(
+  model: ReplyModel,
+  promptTokens: number,
+  maxTokens: number,
+  available: number,
+  markup: number,
+): number {
+  if (worstCase(model, promptTokens, 0, markup) > available) return -1;
+  let lo = 0;
+  let hi = maxTokens;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (worstCase(model, promptTokens, mid, markup) <= available) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** Reserve-then-settle against the user's balance; the ledger records every change. */
@@ -78,16 +106,6 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
   sweepExpired(db: Db): Promise<number>;
 } {
   const { markup, limits, clock } = deps;
-
-  async function releaseHold(tx: Db, generationId: string): Promise<number> {
-    const hold = await tx.maybeOne<{ user_id: string; credits: number }>(
-      `DELETE FROM holds WHERE generation_id = $1 RETURNING user_id, credits`,
-      [generationId],
-    );
-    if (!hold) return 0;
-    await tx.exec(`UPDATE users SET held = held - $2 WHERE id = $1`, [hold.user_id, hold.credits]);
-    return Number(hold.credits);
-  }
 
   async function record(
     tx: Db,
@@ -97,120 +115,140 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       reference: string;
       model: ReplyModel;
       usage: UpstreamUsage;
+      /** A reply's hold caps its charge; an internal call has none. */
+      hold: number | null;
     },
   ): Promise<number> {
+    const store = meteringStore(tx);
+    // A repeated settlement (a retried job, a reaper racing the relay) bills nothing twice.
+    if (await store.usageExists(u.reference)) return 0;
     const at = clock.now();
     const price = priceOf(u.model, u.usage, markup);
-    // Never below zero: an estimate that fell short is our loss, not a debt.
+    const billable = u.hold === null ? price : Math.min(price, u.hold);
+    // Never below zero: an estimate that fell short is our loss, not a debt; the loss is recorded.
     const charged = await ledgerStore(tx).debitUpTo({
       userId: u.userId,
       kind: 'usage',
-      credits: price,
+      credits: billable,
       reference: u.reference,
       at,
     });
-    await tx.exec(
-      `INSERT INTO usage_records (id, user_id, purpose, reference, model, prompt_tokens, completion_tokens,
-                                  upstream_cost_usd, credits, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (reference) DO NOTHING`,
-      [
-        newId(at.getTime()),
-        u.userId,
-        u.purpose,
-        u.reference,
-        u.model.id,
-        u.usage.promptTokens,
-        u.usage.completionTokens,
-        u.usage.costUsd ?? null,
-        charged,
-        at,
-      ],
-    );
+    await store.insertUsage({
+      id: newId(at.getTime()),
+      userId: u.userId,
+      purpose: u.purpose,
+      reference: u.reference,
+      model: u.model.id,
+      promptTokens: u.usage.promptTokens,
+      completionTokens: u.usage.completionTokens,
+      costUsd: u.usage.costUsd ?? null,
+      credits: charged,
+      holdCredits: u.hold,
+      lossCredits: price - charged,
+      at,
+    });
     return charged;
+  }
+
+  async function checkFreeLimits(tx: Db, r: { userId: string; generationId: string }, now: Date) {
+    const store = meteringStore(tx);
+    await store.markFree(r.generationId);
+    for (const [windowMs, limit, what] of [
+      [60_000, limits.freePerMinute, 'a minute'],
+      [86_400_000, limits.freePerDay, 'a day'],
+    ] as const) {
+      const used = await store.freeRepliesSince(r.userId, new Date(now.getTime() - windowMs), r.generationId);
+      if (used.n >= limit) {
+        const wait = used.oldest ? Math.ceil((used.oldest.getTime() + windowMs - now.getTime()) / 1000) : 60;
+        const retryAfterSeconds = Math.max(1, wait);
+        throw new AppError(
+          'rate_limited',
+          `Free models allow ${limit} replies in ${what}. Try again in ${retryAfterSeconds} s, or pick a paid model.`,
+          { retryAfterSeconds },
+        );
+      }
+    }
   }
 
   return {
     async reserve(tx, r) {
       const now = clock.now();
+      const store = meteringStore(tx);
+      // Locking the balance row serialises this user's reservations, so the cap below holds.
       const balance = await ledgerStore(tx).lockBalance(r.userId);
-      if (!balance) throw new AppError('unauthenticated', 'Sign in again');
-      const active = await tx.one<{ n: number }>(
-        `SELECT count(*)::bigint AS n FROM generations WHERE user_id = $1 AND status = 'streaming' AND id <> $2`,
-        [r.userId, r.generationId],
+      if (!balance) throw new AppError('unauthenticated', 'Sign in again.');
+      const active = await store.activeStreams(
+        r.userId,
+        r.generationId,
+        new Date(now.getTime() - limits.abandonedAfterMs),
       );
-      if (active.n >= limits.maxConcurrentStreams) {
+      if (active >= limits.maxConcurrentStreams) {
         throw new AppError(
           'rate_limited',
-          `At most ${limits.maxConcurrentStreams} replies can stream at once; wait for one to finish`,
+          `You can have ${limits.maxConcurrentStreams} replies streaming at once. Wait for one to finish, then send again.`,
           { retryAfterSeconds: 5 },
         );
       }
       if (r.model.free) {
-        await tx.exec(`UPDATE generations SET free = true WHERE id = $1`, [r.generationId]);
-        for (const [windowMs, limit, what] of [
-          [60_000, limits.freePerMinute, 'a minute'],
-          [86_400_000, limits.freePerDay, 'a day'],
-        ] as const) {
-          const since = new Date(now.getTime() - windowMs);
-          const used = await tx.one<{ n: number; oldest: Date | null }>(
-            `SELECT count(*)::bigint AS n, min(started_at) AS oldest FROM generations
-              WHERE user_id = $1 AND free AND started_at > $2 AND id <> $3`,
-            [r.userId, since, r.generationId],
+        await checkFreeLimits(tx, r, now);
+        return { maxTokens: r.maxTokens, hold: 0, capped: false };
+      }
+      const available = Math.max(0, Number(balance.credits) - Number(balance.held));
+      let maxTokens = r.maxTokens;
+      let hold = worstCase(r.model, r.promptTokens, maxTokens, markup);
+      if (hold > available) {
+        const affordable = affordableReplyTokens(r.model, r.promptTokens, r.maxTokens, available, markup);
+        const floor = Math.min(limits.minReplyTokens, r.maxTokens);
+        if (affordable < floor) {
+          const needed = worstCase(r.model, r.promptTokens, floor, markup);
+          throw new AppError(
+            'insufficient_credits',
+            `This reply needs at least ${needed.toLocaleString('en-US')} credits (your message and a reply of ${floor} tokens on ${r.model.name}), and ${available.toLocaleString('en-US')} are available. Buy credits, or pick a cheaper model.`,
+            { details: { needed, available } },
           );
-          if (used.n >= limit) {
-            const wait = used.oldest
-              ? Math.ceil((used.oldest.getTime() + windowMs - now.getTime()) / 1000)
-              : 60;
-            throw new AppError('rate_limited', `Free models are limited to ${limit} replies in ${what}`, {
-              retryAfterSeconds: Math.max(1, wait),
-            });
-          }
         }
-        return;
+        maxTokens = affordable;
+        hold = worstCase(r.model, r.promptTokens, maxTokens, markup);
       }
-      const hold = worstCase(r.model, r.promptTokens, r.maxTokens, markup);
-      const taken = await tx.exec(
-        `WITH u AS (UPDATE users SET held = held + $2 WHERE id = $1 AND credits - held >= $2 RETURNING id)
-         INSERT INTO holds (generation_id, user_id, credits, created_at, expires_at) SELECT $3, id, $2, $4, $5 FROM u`,
-        [r.userId, hold, r.generationId, now, new Date(now.getTime() + limits.holdTtlMs)],
-      );
-      if (taken === 0) {
-        const available = Math.max(0, Number(balance.credits) - Number(balance.held));
-        throw new AppError(
-          'insufficient_credits',
-          `This reply may cost up to ${hold} credits and ${available} are available; buy credits or choose a cheaper model or shorter reply`,
-          { details: { needed: hold, available } },
-        );
-      }
+      const taken = await store.takeHold({
+        userId: r.userId,
+        generationId: r.generationId,
+        credits: hold,
+        at: now,
+        expiresAt: new Date(now.getTime() + limits.holdTtlMs),
+      });
+      // The row is locked, so this cannot fail for want of credit; it would mean a bug, not a race.
+      if (taken === 0) throw new AppError('internal', 'The credit hold could not be taken. Try again.');
+      return { maxTokens, hold, capped: maxTokens < r.maxTokens };
     },
 
     async release(tx, r) {
-      await releaseHold(tx, r.generationId);
+      await meteringStore(tx).releaseHold(r.generationId);
     },
 
     async settle(tx, s) {
-      await releaseHold(tx, s.generationId);
-      return record(tx, { ...s, purpose: 'reply', reference: `reply:${s.generationId}` });
+      const hold = await meteringStore(tx).releaseHold(s.generationId);
+      return record(tx, {
+        ...s,
+        purpose: 'reply',
+        reference: `reply:${s.generationId}`,
+        hold: s.model.free ? 0 : hold,
+      });
     },
 
     async charge(tx, c) {
-      return record(tx, c);
+      return record(tx, { ...c, hold: null });
     },
 
-    /** Releases holds whose reply never settled (a crashed instance). */
+    /** Releases holds nobody settled whose reply is not streaming (a crash before the reply row existed). */
     async sweepExpired(db) {
-      const expired = await db.many<{ generation_id: string }>(
-        `SELECT generation_id FROM holds WHERE expires_at < $1`,
-        [clock.now()],
-      );
+      const expired = await meteringStore(db).expiredHolds(clock.now());
       let released = 0;
       for (const h of expired) {
         await db.tx(async (tx) => {
-          const still = await tx.maybeOne(
-            `SELECT 1 FROM holds WHERE generation_id = $1 AND expires_at < $2 FOR UPDATE`,
-            [h.generation_id, clock.now()],
-          );
-          if (still && (await releaseHold(tx, h.generation_id)) >= 0) released++;
+          if (!(await meteringStore(tx).lockExpiredHold(h.generation_id, clock.now()))) return;
+          await meteringStore(tx).releaseHold(h.generation_id);
+          released++;
         });
       }
       return released;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
 import { buildPrompt } from './prompt';
-import { estimateMessageTokens } from './tokens';
+import { countMessageTokens } from './tokens';
 
 const turn = (role: 'user' | 'assistant', n: number) => ({ role, content: `turn ${n} ${'x'.repeat(290)}` });
 
@@ -17,14 +17,26 @@ describe('buildPrompt', () => {
   });
 
   it('drops the oldest turns first and never splits a message', () => {
-    const perTurn = estimateMessageTokens(history[0]!.content);
-    const fixed = estimateMessageTokens('sys') + estimateMessageTokens('hi');
+    const perTurn = countMessageTokens(history[0]!.content);
+    const fixed = countMessageTokens('sys') + countMessageTokens('hi');
     // room for exactly three whole turns and a bit: the fourth must not be cut in half
     const contextLength = 500 + fixed + 3 * perTurn + Math.floor(perTurn / 2);
     const p = buildPrompt({ system: 'sys', history, message: 'hi', contextLength, maxTokens: 500 });
     expect(p.messages.slice(1, -1)).toEqual(history.slice(-3));
     expect(p.droppedTurns).toBe(7);
     expect(p.promptTokens).toBeLessThanOrEqual(contextLength - 500);
+  });
+
+  it('counts CJK text by a real tokenizer: 600 × 漢 is far more than 200 tokens', () => {
+    const p = buildPrompt({
+      system: 's',
+      history: [],
+      message: '漢'.repeat(600),
+      contextLength: 100_000,
+      maxTokens: 10,
+    });
+    // o200k gives one token per character here; the margin pads it for finer tokenizers.
+    expect(p.promptTokens).toBeGreaterThanOrEqual(600);
   });
 
   it('refuses a message that cannot fit with room for the reply', () => {

@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import type { UpstreamMessage } from '../llm/upstream';
-import { estimateMessageTokens } from './tokens';
+import { countMessageTokens } from './tokens';
 
 export interface PromptInput {
   system: string;
@@ -23,20 +23,20 @@ export interface Prompt {
  * History goes oldest first and whole messages only: a half message misleads more than none.
  */
 export function buildPrompt(input: PromptInput): Prompt {
-  const fixed = estimateMessageTokens(input.system) + estimateMessageTokens(input.message);
+  const fixed = countMessageTokens(input.system) + countMessageTokens(input.message);
   let budget = input.contextLength - input.maxTokens - fixed;
   if (budget < 0) {
     throw new AppError(
       'invalid_request',
-      `The message is too long for this model's context window (${input.contextLength} tokens, ` +
-        `${input.maxTokens} kept for the reply)`,
+      `The message is too long for this model's context window of ${input.contextLength} tokens ` +
+        `with ${input.maxTokens} kept for the reply. Shorten it, ask for a shorter reply, or pick a model with a larger context.`,
     );
   }
   let kept = 0;
   const used: UpstreamMessage[] = [];
   for (let i = input.history.length - 1; i >= 0; i--) {
     const turn = input.history[i]!;
-    const cost = estimateMessageTokens(turn.content);
+    const cost = countMessageTokens(turn.content);
     if (cost > budget) break;
     budget -= cost;
     kept += cost;

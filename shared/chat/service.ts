@@ -1,49 +1,79 @@
-import { ReadableStream, type ReadableStreamDefaultController } from 'node:stream/web';
-import type { z } from 'zod';
 import type { Clock } from '../clock';
-import type { titleJob } from '../contracts/jobs';
-import type { SendMessageBody } from '../contracts/conversations';
-import type { StreamEvent } from '../contracts/chat-stream';
-import { conversationStore } from '../conversations/store';
+import type { DoneReason, StreamEvent } from '../contracts/chat-stream';
+import type { MessageError, RegenerateBody, SendMessageBody } from '../contracts/conversations';
+import type { JobDefinition, JobPayload } from '../contracts/jobs';
+import { conversationStore, type MessageRow } from '../conversations/store';
 import type { Db } from '../db/db';
-import { notFound } from '../errors';
+import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import type { Metering, ReplyModel } from '../billing/metering';
-import {
-  UpstreamStreamError,
-  type ChatUpstream,
-  type UpstreamEvent,
-  type UpstreamUsage,
-} from '../llm/upstream';
+import type { ChatUpstream, UpstreamEvent, UpstreamUsage } from '../llm/upstream';
 import type { ModelService } from '../models/service';
-import type { QueueSender } from '../storage/queues';
+import type { JobQueue } from '../storage/jobs';
+import { channel } from './channel';
 import { liveReplies } from './live-replies';
 import { buildPrompt } from './prompt';
-import { sseComment, sseEvent } from './sse';
-import { chatStore, type ReplyStatus } from './store';
-import { estimateTokens } from './tokens';
-
-export const TITLE_QUEUE = 'conversation-titles';
-export type TitleJob = z.infer<typeof titleJob>;
+import { chatStore, type PathTurn, type ReplyContext, type ReplyStatus } from './store';
+import { countTokens } from './tokens';
 
 export interface ChatTimings {
   /** How often the partial reply is written to the database. */
   flushMs: number;
+  /** How often an unchanged live reply's row is refreshed anyway (proof of life for the reaper). */
+  refreshMs: number;
   /** How often the stream checks whether someone asked it to stop. */
   stopPollMs: number;
-  heartbeatMs: number;
   /** Azure ends HTTP responses at 230 s; we end cleanly before. */
   deadlineMs: number;
+  /** An upstream silent this long fails the reply. */
+  idleMs: number;
+  /** A streaming reply whose row nobody refreshed for this long is dead (its instance crashed). */
+  abandonedAfterMs: number;
+  /** How often a resumed stream of a reply streaming on another instance reads its row. */
+  resumePollMs: number;
 }
 
-export const defaultTimings = (deadlineSeconds: number): ChatTimings => ({
+export const defaultTimings = (c: { deadlineSeconds: number; idleSeconds: number }): ChatTimings => ({
   flushMs: 1000,
+  refreshMs: 5000,
   stopPollMs: 250,
-  heartbeatMs: 15_000,
-  deadlineMs: deadlineSeconds * 1000,
+  deadlineMs: c.deadlineSeconds * 1000,
+  idleMs: c.idleSeconds * 1000,
+  abandonedAfterMs: 60_000,
+  resumePollMs: 500,
 });
 
+/** What a finished reply tells the work declared to follow it. */
+export interface FinishedReply {
+  userId: string;
+  conversationId: string;
+  questionId: string;
+  replyId: string;
+  status: ReplyStatus;
+  content: string;
+  /** The conversation had no title when the reply started. */
+  untitled: boolean;
+  incognito: boolean;
+}
+
+/** Work after a reply, declared beside its job: `payload` says whether (and what) to enqueue. */
+export interface AfterReplyJob<J extends JobDefinition = JobDefinition> {
+  job: J;
+  payload(reply: FinishedReply): JobPayload<J> | null;
+}
+export const afterReply = <J extends JobDefinition>(
+  job: J,
+  payload: (reply: FinishedReply) => JobPayload<J> | null,
+): AfterReplyJob => ({ job, payload });
+
 export type ChatService = ReturnType<typeof chatService>;
+
+const turnsForPrompt = (path: PathTurn[]) =>
+  path
+    .filter(
+      (t) => t.content !== '' && (t.role === 'user' || t.status === 'complete' || t.status === 'stopped'),
+    )
+    .map((t) => ({ role: t.role, content: t.content }));
 
 export function chatService(deps: {
   db: Db;
@@ -51,189 +81,235 @@ export function chatService(deps: {
   upstream: ChatUpstream;
   models: ModelService;
   metering: Metering;
-  queues: QueueSender;
+  jobs: JobQueue;
+  afterReply: AfterReplyJob[];
   systemPrompt: string;
   defaultMaxTokens: number;
   timings: ChatTimings;
   log?: (msg: string, err?: unknown) => void;
 }) {
-  const { db, clock } = deps;
+  const { db, clock, timings } = deps;
   const log = deps.log ?? (() => undefined);
   const live = liveReplies({
     db,
     clock,
-    stopPollMs: deps.timings.stopPollMs,
-    flushMs: deps.timings.flushMs,
+    stopPollMs: timings.stopPollMs,
+    flushMs: timings.flushMs,
+    refreshMs: timings.refreshMs,
     log,
   });
 
   /**
-   * Everything that can refuse the reply happens before this returns: a 4xx/5xx thrown here
-   * is an ordinary HTTP error and leaves no trace. After it returns, the stream always ends
-   * with `done` or `error` and the reply is kept.
+   * Everything that can refuse the reply happens before this returns: an error thrown here is an
+   * ordinary HTTP error and leaves no trace (no message, no hold, no branch). After it returns,
+   * the events always end with `done` or `error`, and the reply is kept.
    */
-  async function send(
-    userId: string,
-    conversationId: string,
-    input: SendMessageBody,
-  ): Promise<ReadableStream<Uint8Array>> {
-    const conversation = await chatStore(db).conversationWithHistory(userId, conversationId);
-    if (!conversation) throw notFound('Conversation');
-    const model = await deps.models.require(input.model);
-    const maxTokens = Math.min(
-      input.maxTokens ?? deps.defaultMaxTokens,
+  async function begin(b: {
+    userId: string;
+    ctx: ReplyContext;
+    /** The new user message; absent when regenerating. */
+    question?: { content: string; imageIds: string[] };
+    /** The message the reply answers, when regenerating. */
+    existingQuestion?: PathTurn;
+    history: PathTurn[];
+    modelId: string;
+    maxTokens?: number;
+    temperature?: number;
+  }): Promise<AsyncIterable<StreamEvent>> {
+    const c = b.ctx.conversation;
+    const model = await deps.models.require(b.modelId);
+    const requested = Math.min(
+      b.maxTokens ?? c.max_tokens ?? deps.defaultMaxTokens,
       Math.max(1, Math.floor(model.contextLength / 2)),
     );
+    const questionText = b.question?.content ?? b.existingQuestion?.content ?? '';
     const prompt = buildPrompt({
-      system: deps.systemPrompt,
-      history: conversation.history,
-      message: input.content,
+      system: c.system_prompt ?? deps.systemPrompt,
+      history: turnsForPrompt(b.history),
+      message: questionText,
       contextLength: model.contextLength,
-      maxTokens,
+      maxTokens: requested,
     });
 
     const now = clock.now();
-    const ids = { user: newId(now.getTime()), reply: newId(now.getTime() + 1), generation: newId() };
-    await db.tx(async (tx) => {
+    const ids = {
+      question: b.question ? newId(now.getTime()) : b.existingQuestion!.id,
+      reply: newId(now.getTime() + 1),
+      generation: newId(),
+    };
+    const reserved = await db.tx(async (tx) => {
       await chatStore(tx).startReply({
-        userMessageId: ids.user,
+        question: b.question && {
+          id: ids.question,
+          parentId: b.ctx.anchorId,
+          content: b.question.content,
+          imageIds: b.question.imageIds,
+        },
         replyId: ids.reply,
+        replyParentId: ids.question,
         generationId: ids.generation,
-        conversationId,
-        userId,
-        content: input.content,
-        imageIds: input.imageIds ?? [],
+        conversationId: c.id,
+        userId: b.userId,
         model: model.id,
+        promptTokens: prompt.promptTokens,
         at: now,
       });
-      await deps.metering.reserve(tx, {
-        userId,
+      const r = await deps.metering.reserve(tx, {
+        userId: b.userId,
         generationId: ids.generation,
         model,
         promptTokens: prompt.promptTokens,
-        maxTokens,
+        maxTokens: requested,
       });
+      await chatStore(tx).setReplyLimit(ids.generation, ids.reply, r.maxTokens);
+      return r;
     });
 
     const controller = new AbortController();
     let events: AsyncIterable<UpstreamEvent>;
     try {
       events = await deps.upstream.stream(
-        { model: model.id, messages: prompt.messages, maxTokens },
+        {
+          model: model.id,
+          messages: prompt.messages,
+          maxTokens: reserved.maxTokens,
+          temperature: b.temperature ?? c.temperature ?? undefined,
+        },
         controller.signal,
       );
     } catch (err) {
       // Refused before the first byte: as if the message had never been sent.
       await db.tx(async (tx) => {
-        await deps.metering.release(tx, { userId, generationId: ids.generation });
-        await chatStore(tx).deleteMessages(userId, [ids.user, ids.reply]);
+        await deps.metering.release(tx, { userId: b.userId, generationId: ids.generation });
+        await chatStore(tx).undoReply({
+          userId: b.userId,
+          conversationId: c.id,
+          messageIds: b.question ? [ids.question, ids.reply] : [ids.reply],
+          activeMessageId: c.active_message_id,
+        });
       });
       throw err;
     }
 
-    // A web stream goes to the response as is; a Node stream would be wrapped in one per chunk.
-    const encoder = new TextEncoder();
-    let sink!: ReadableStreamDefaultController<Uint8Array>;
-    let open = true;
-    const body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        sink = controller;
-      },
-      // The client went away; the reply still runs to the end and is kept for the next reload.
-      cancel: () => {
-        open = false;
+    const out = channel<StreamEvent>();
+    out.push({
+      event: 'start',
+      data: {
+        userMessageId: ids.question,
+        messageId: ids.reply,
+        model: model.id,
+        maxTokens: reserved.maxTokens,
+        parentId: b.question ? b.ctx.anchorId : undefined,
       },
     });
-    const write = (chunk: string) => {
-      if (open) sink.enqueue(encoder.encode(chunk));
-    };
-    write(
-      sseEvent({ event: 'start', data: { userMessageId: ids.user, messageId: ids.reply, model: model.id } }),
-    );
     void relay({
-      userId,
-      conversationId,
-      untitled: conversation.title === null,
+      userId: b.userId,
+      conversationId: c.id,
+      untitled: c.title === null,
+      incognito: c.incognito,
       model,
       promptTokens: prompt.promptTokens,
+      maxTokens: reserved.maxTokens,
+      capped: reserved.capped,
       ids,
       events,
       controller,
-      write,
+      emit: (e) => out.push(e),
     })
       .catch((err) => {
         log('chat relay failed', err);
-        write(
-          sseEvent({ event: 'error', data: { code: 'internal', message: 'The reply could not be saved' } }),
-        );
+        out.push({
+          event: 'error',
+          data: { code: 'internal', message: 'The reply could not be saved. Try again.' },
+        });
       })
-      .finally(() => {
-        if (open) sink.close();
-        open = false;
-      });
-    return body;
+      .finally(() => out.close());
+    return out.iterable;
   }
 
   async function relay(r: {
     userId: string;
     conversationId: string;
     untitled: boolean;
+    incognito: boolean;
     model: ReplyModel;
     promptTokens: number;
-    ids: { user: string; reply: string; generation: string };
+    maxTokens: number;
+    capped: boolean;
+    ids: { question: string; reply: string; generation: string };
     events: AsyncIterable<UpstreamEvent>;
     controller: AbortController;
-    write: (chunk: string) => void;
+    emit: (e: StreamEvent) => void;
   }): Promise<void> {
-    const { timings } = deps;
     let content = '';
     let reasoning = '';
     let usage: UpstreamUsage | undefined;
-    let stopReason: 'user' | 'time_limit' | undefined;
-    let failure: { code: string; message: string } | null = null;
+    let finish: string | undefined;
+    let ended: 'user' | 'time_limit' | 'idle' | undefined;
+    let failure: MessageError | null = null;
 
-    live.add(r.ids.generation, r.ids.reply, () => {
-      stopReason ??= 'user';
+    const end = (why: typeof ended) => {
+      ended ??= why;
       r.controller.abort();
-    });
-    const heartbeat = setInterval(() => r.write(sseComment('ping')), timings.heartbeatMs);
-    const deadline = setTimeout(() => {
-      stopReason ??= 'time_limit';
-      r.controller.abort();
-    }, timings.deadlineMs);
+    };
+    live.add(r.ids.generation, r.ids.reply, () => end('user'));
+    const emit = (e: StreamEvent) => {
+      r.emit(e);
+      live.publish(r.ids.generation, e);
+    };
+    const deadline = setTimeout(() => end('time_limit'), timings.deadlineMs);
+    let idle = setTimeout(() => end('idle'), timings.idleMs);
 
     try {
       for await (const ev of r.events) {
+        clearTimeout(idle);
+        idle = setTimeout(() => end('idle'), timings.idleMs);
         if (ev.type === 'text') {
           content += ev.text;
-          r.write(sseEvent({ event: 'delta', data: { text: ev.text } }));
+          emit({ event: 'delta', data: { text: ev.text } });
         } else if (ev.type === 'reasoning') {
           reasoning += ev.text;
-          r.write(sseEvent({ event: 'reasoning', data: { text: ev.text } }));
-        } else {
+          emit({ event: 'reasoning', data: { text: ev.text } });
+        } else if (ev.type === 'usage') {
           usage = ev.usage;
+        } else {
+          finish = ev.reason;
         }
         live.update(r.ids.generation, content, reasoning);
       }
     } catch (err) {
       failure =
-        err instanceof UpstreamStreamError
+        err instanceof AppError
           ? { code: err.code, message: err.message }
-          : { code: 'upstream_error', message: 'The reply broke off unexpectedly' };
-      if (!(err instanceof UpstreamStreamError)) log('upstream stream failed', err);
+          : {
+              code: 'upstream_failed',
+              message: 'The reply broke off unexpectedly. Retry to get a new reply.',
+            };
+      if (!(err instanceof AppError)) log('upstream stream failed', err);
     } finally {
-      clearInterval(heartbeat);
       clearTimeout(deadline);
-      await live.remove(r.ids.generation);
+      clearTimeout(idle);
     }
+    if (ended === 'idle' && !failure) {
+      failure = {
+        code: 'upstream_timeout',
+        message: `The model sent nothing for ${Math.round(timings.idleMs / 1000)} s, so the reply was stopped. Retry, or pick another model.`,
+      };
+    }
+    const listeners = await live.remove(r.ids.generation);
 
+    const stopReason = ended === 'user' || ended === 'time_limit' ? ended : undefined;
     const status: ReplyStatus = failure ? 'failed' : stopReason ? 'stopped' : 'complete';
-    // Without a usage chunk (a stop, a broken stream) we bill what we can see was produced.
+    const finishReason: DoneReason | null =
+      stopReason ?? (finish === 'length' && !failure ? (r.capped ? 'balance' : 'length') : null);
+    // Without a usage chunk (a stop, a broken stream) we bill what was produced, at most the reply length.
     const billed: UpstreamUsage = usage ?? {
       promptTokens: r.promptTokens,
-      completionTokens: estimateTokens(content + reasoning),
+      completionTokens: Math.min(countTokens(content + reasoning), r.maxTokens),
     };
     const credits = await db.tx(async (tx) => {
+      // The reaper may have ended a reply it thought dead; then it billed it, and we do not.
+      if (!(await chatStore(tx).lockStreaming(r.ids.generation))) return null;
       const charged = await deps.metering.settle(tx, {
         userId: r.userId,
         generationId: r.ids.generation,
@@ -247,6 +323,7 @@ export function chatService(deps: {
         content,
         reasoning,
         error: failure,
+        finishReason,
         promptTokens: billed.promptTokens,
         completionTokens: billed.completionTokens,
         credits: charged,
@@ -255,32 +332,202 @@ export function chatService(deps: {
       });
       return charged;
     });
-
-    r.write(
-      sseEvent({
-        event: 'usage',
-        data: { promptTokens: billed.promptTokens, completionTokens: billed.completionTokens, credits },
-      }),
-    );
-    if (r.untitled && content) {
-      // The title is made after the reply, by a queue function: nothing runs after a response ends.
-      await deps.queues
-        .send<TitleJob>(TITLE_QUEUE, { userId: r.userId, conversationId: r.conversationId })
-        .catch((err) => log('title job not queued', err));
+    const last: StreamEvent[] =
+      credits === null
+        ? [{ event: 'error', data: { code: 'interrupted', message: INTERRUPTED } }]
+        : [
+            {
+              event: 'usage',
+              data: { promptTokens: billed.promptTokens, completionTokens: billed.completionTokens, credits },
+            },
+            failure
+              ? { event: 'error', data: failure }
+              : {
+                  event: 'done',
+                  data: {
+                    status: stopReason ? 'stopped' : 'complete',
+                    ...(finishReason ? { reason: finishReason } : {}),
+                  },
+                },
+          ];
+    for (const e of last) {
+      r.emit(e);
+      for (const l of listeners) l(e);
     }
-    const last: StreamEvent = failure
-      ? { event: 'error', data: failure }
-      : stopReason
-        ? {
-            event: 'done',
-            data: { status: 'stopped', ...(stopReason === 'time_limit' ? { reason: 'time_limit' } : {}) },
-          }
-        : { event: 'done', data: { status: 'complete' } };
-    r.write(sseEvent(last));
+    if (credits === null) return;
+
+    const finished: FinishedReply = {
+      userId: r.userId,
+      conversationId: r.conversationId,
+      questionId: r.ids.question,
+      replyId: r.ids.reply,
+      status,
+      content,
+      untitled: r.untitled,
+      incognito: r.incognito,
+    };
+    // Nothing runs after a response ends in Azure, so follow-up work goes to queues.
+    for (const a of deps.afterReply) {
+      const payload = a.payload(finished);
+      if (payload)
+        await deps.jobs.enqueue(a.job, payload).catch((err) => log(`${a.job.name} job not queued`, err));
+    }
+  }
+
+  /** The events that end a reply already finished, read back from its row. */
+  function endingOf(row: MessageRow): StreamEvent[] {
+    const usage: StreamEvent = {
+      event: 'usage',
+      data: {
+        promptTokens: row.prompt_tokens ?? 0,
+        completionTokens: row.completion_tokens ?? 0,
+        credits: Number(row.credits ?? 0),
+      },
+    };
+    if (row.status === 'failed') {
+      return [
+        usage,
+        {
+          event: 'error',
+          data: {
+            code: (row.error_code ?? 'internal') as MessageError['code'],
+            message: row.error_message ?? 'The reply failed.',
+          },
+        },
+      ];
+    }
+    return [
+      usage,
+      {
+        event: 'done',
+        data: {
+          status: row.status === 'stopped' ? 'stopped' : 'complete',
+          ...(row.finish_reason ? { reason: row.finish_reason } : {}),
+        },
+      },
+    ];
   }
 
   return {
-    send,
+    /** A new user message and its reply, at the end of the active branch or where `parentId` says. */
+    async send(
+      userId: string,
+      conversationId: string,
+      input: SendMessageBody,
+    ): Promise<AsyncIterable<StreamEvent>> {
+      const ctx = await chatStore(db).replyContext(
+        userId,
+        conversationId,
+        input.parentId === undefined ? { kind: 'active' } : { kind: 'parent', messageId: input.parentId },
+      );
+      if (!ctx) throw notFound('Conversation');
+      if (!ctx.anchorFound) {
+        throw new AppError('not_found', 'The message to continue from is not in this conversation.');
+      }
+      if (ctx.anchorRole === 'user' && input.parentId !== undefined) {
+        throw new AppError(
+          'invalid_request',
+          'A message follows a reply: to edit a message, send the parentId of the reply before it (null for the first message).',
+        );
+      }
+      return begin({
+        userId,
+        ctx,
+        question: { content: input.content, imageIds: input.imageIds ?? [] },
+        history: ctx.path,
+        modelId: input.model,
+        maxTokens: input.maxTokens,
+        temperature: input.temperature,
+      });
+    },
+
+    /** Another reply to the question that `messageId` (a reply) answered, beside it; it becomes active. */
+    async regenerate(
+      userId: string,
+      conversationId: string,
+      messageId: string,
+      input: RegenerateBody,
+    ): Promise<AsyncIterable<StreamEvent>> {
+      const ctx = await chatStore(db).replyContext(userId, conversationId, { kind: 'regenerate', messageId });
+      if (!ctx) throw notFound('Conversation');
+      const question = ctx.path.at(-1);
+      if (!ctx.anchorFound || !question || question.role !== 'user') throw notFound('Reply');
+      const modelId = input.model ?? ctx.conversation.model;
+      if (!modelId) throw new AppError('invalid_request', 'Choose a model for the new reply.');
+      return begin({
+        userId,
+        ctx,
+        existingQuestion: question,
+        history: ctx.path.slice(0, -1),
+        modelId,
+        maxTokens: input.maxTokens,
+        temperature: input.temperature,
+      });
+    },
+
+    /**
+     * Continues a reply from character `from` of its text: live from this instance when it
+     * streams here, else from its row as other instances flush it, else (finished) at once.
+     */
+    async resume(
+      userId: string,
+      conversationId: string,
+      messageId: string,
+      from: number,
+    ): Promise<AsyncIterable<StreamEvent>> {
+      const row = await chatStore(db).replyState(userId, conversationId, messageId);
+      if (!row) throw notFound('Reply');
+      const out = channel<StreamEvent>();
+      out.push({
+        event: 'start',
+        data: {
+          userMessageId: row.reply_to ?? '',
+          messageId,
+          model: row.model ?? '',
+          maxTokens: row.max_tokens ?? 0,
+        },
+      });
+      let sent = Math.min(from, row.content.length);
+      const rest = (content: string) => {
+        if (content.length > sent) out.push({ event: 'delta', data: { text: content.slice(sent) } });
+        sent = Math.max(sent, content.length);
+      };
+      if (row.status === 'streaming') {
+        const joined = live.join(messageId, (e) => {
+          out.push(e);
+          if (e.event === 'done' || e.event === 'error') {
+            joined?.leave();
+            out.close();
+          }
+        });
+        if (joined) {
+          // The text that arrived after `from`, up to now; every later event comes live.
+          rest(joined.content);
+          return out.iterable;
+        }
+        void (async () => {
+          const until = clock.now().getTime() + timings.deadlineMs + timings.abandonedAfterMs;
+          for (;;) {
+            await new Promise((resolve) => setTimeout(resolve, timings.resumePollMs));
+            const now = await chatStore(db).replyState(userId, conversationId, messageId);
+            if (!now || out.detached) break;
+            rest(now.content);
+            if (now.status !== 'streaming') {
+              for (const e of endingOf(now)) out.push(e);
+              break;
+            }
+            if (clock.now().getTime() > until) break;
+          }
+        })()
+          .catch((err) => log('resume poll failed', err))
+          .finally(() => out.close());
+        return out.iterable;
+      }
+      rest(row.content);
+      for (const e of endingOf(row)) out.push(e);
+      out.close();
+      return out.iterable;
+    },
 
     /** Asks the running reply (on whichever instance streams it) to stop. */
     async stop(userId: string, conversationId: string): Promise<{ stopping: number }> {
@@ -288,10 +535,50 @@ export function chatService(deps: {
       return { stopping: await chatStore(db).requestStop(userId, conversationId) };
     },
 
-    /** Marks replies whose instance died mid-stream as failed, so they do not spin forever. */
-    async failAbandoned(idleMs: number): Promise<number> {
+    /**
+     * Replies whose instance died mid-stream (no refresh for `abandonedAfterMs`): failed, billed
+     * for what was streamed (at most their reply length), their hold released. Returns how many.
+     */
+    async reapAbandoned(): Promise<number> {
       const now = clock.now();
-      return chatStore(db).failAbandoned(new Date(now.getTime() - idleMs), now);
+      const dead = await chatStore(db).abandoned(new Date(now.getTime() - timings.abandonedAfterMs), 100);
+      let reaped = 0;
+      for (const g of dead) {
+        const model = await deps.models.find(g.model);
+        const done = await db.tx(async (tx) => {
+          if (!(await chatStore(tx).lockStreaming(g.id))) return false;
+          const usage: UpstreamUsage = {
+            promptTokens: g.prompt_tokens,
+            completionTokens: Math.min(countTokens(g.content + (g.reasoning ?? '')), g.max_tokens),
+          };
+          const credits = model
+            ? await deps.metering.settle(tx, { userId: g.user_id, generationId: g.id, model, usage })
+            : (await deps.metering.release(tx, { userId: g.user_id, generationId: g.id }), 0);
+          await chatStore(tx).finish({
+            generationId: g.id,
+            messageId: g.message_id,
+            status: 'failed',
+            content: g.content,
+            reasoning: g.reasoning ?? '',
+            error: { code: 'interrupted', message: INTERRUPTED },
+            finishReason: null,
+            promptTokens: usage.promptTokens,
+            completionTokens: usage.completionTokens,
+            credits,
+            costUsd: null,
+            at: clock.now(),
+          });
+          return true;
+        });
+        if (done) reaped++;
+      }
+      return reaped;
     },
+
+    /** Replies streaming on this instance (the benchmark and shutdown look at it). */
+    liveCount: () => live.size(),
   };
 }
+
+const INTERRUPTED =
+  'The reply was interrupted because the server restarted; what arrived is kept. Retry to get a full reply.';

@@ -1,84 +1,191 @@
 import type { Db } from '../db/db';
-import type { MessageRow } from '../conversations/store';
+import type { ConversationRow, MessageRow } from '../conversations/store';
+import type { DoneReason } from '../contracts/chat-stream';
+import type { MessageError } from '../contracts/conversations';
 
 export type ReplyStatus = 'complete' | 'stopped' | 'failed';
+
+/** A turn on the path from the root to where the new message goes. */
+export interface PathTurn {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  status: MessageRow['status'];
+}
+
+/**
+ * Where a reply hangs: `active` continues the active branch, `parent` follows the given message
+ * (null: a new branch from the start), `regenerate` answers again the user message that the
+ * given assistant message answered.
+ */
+export type Anchor =
+  | { kind: 'active' }
+  | { kind: 'parent'; messageId: string | null }
+  | { kind: 'regenerate'; messageId: string };
+
+export interface ReplyContext {
+  conversation: ConversationRow;
+  /** The message the reply's question follows (send) or the question itself (regenerate). */
+  anchorId: string | null;
+  /** False when the anchor names a message that is not in this conversation. */
+  anchorFound: boolean;
+  anchorRole: 'user' | 'assistant' | null;
+  /** Root first, the anchor last. */
+  path: PathTurn[];
+}
 
 /** Messages and generation rows of the chat flow; every query carries the owner. */
 export const chatStore = (db: Db) => ({
   /**
-   * The conversation (null when it is not the user's) with the turns a prompt may use, oldest
-   * first, in one round trip: it sits between the user's click and the first byte.
+   * The conversation (null when it is not the user's) and the branch a new reply builds on, in
+   * one round trip: it sits between the user's click and the first byte.
    */
-  conversationWithHistory: async (userId: string, conversationId: string) => {
-    const row = await db.maybeOne<{ title: string | null; history: Pick<MessageRow, 'role' | 'content'>[] }>(
-      `SELECT c.title, COALESCE((
-                SELECT json_agg(json_build_object('role', m.role, 'content', m.content) ORDER BY m.seq)
-                  FROM messages m
-                 WHERE m.conversation_id = c.id AND m.content <> ''
-                   AND (m.role = 'user' OR m.status IN ('complete', 'stopped'))), '[]'::json) AS history
-         FROM conversations c WHERE c.id = $1 AND c.user_id = $2`,
-      [conversationId, userId],
+  replyContext: async (
+    userId: string,
+    conversationId: string,
+    anchor: Anchor,
+  ): Promise<ReplyContext | null> => {
+    const row = await db.maybeOne<
+      ConversationRow & {
+        anchor_id: string | null;
+        anchor_exists: boolean;
+        anchor_role: 'user' | 'assistant' | null;
+        path: PathTurn[];
+      }
+    >(
+      `WITH RECURSIVE c AS (SELECT * FROM conversations WHERE id = $1 AND user_id = $2),
+       anchor AS (
+         SELECT CASE $3
+                  WHEN 'active' THEN (SELECT active_message_id FROM c)
+                  WHEN 'parent' THEN $4::text
+                  ELSE (SELECT parent_id FROM messages
+                         WHERE id = $4 AND conversation_id = $1 AND user_id = $2 AND role = 'assistant')
+                END AS id,
+                $3 <> 'regenerate' OR EXISTS (SELECT 1 FROM messages
+                         WHERE id = $4 AND conversation_id = $1 AND user_id = $2 AND role = 'assistant') AS exists_ok),
+       path AS (
+         SELECT m.id, m.parent_id, m.role, m.content, m.status, 0 AS depth
+           FROM messages m JOIN anchor a ON m.id = a.id
+          WHERE m.conversation_id = $1 AND m.user_id = $2
+         UNION ALL
+         SELECT m.id, m.parent_id, m.role, m.content, m.status, p.depth + 1
+           FROM messages m JOIN path p ON m.id = p.parent_id
+       )
+       SELECT c.*,
+              (SELECT id FROM anchor) AS anchor_id,
+              (SELECT exists_ok FROM anchor) AS anchor_exists,
+              (SELECT role FROM path WHERE depth = 0) AS anchor_role,
+              COALESCE((SELECT json_agg(json_build_object('id', id, 'role', role, 'content', content, 'status', status)
+                                 ORDER BY depth DESC) FROM path), '[]'::json) AS path
+         FROM c`,
+      [conversationId, userId, anchor.kind, anchor.kind === 'active' ? null : anchor.messageId],
     );
-    return row;
+    if (!row) return null;
+    const { anchor_id, anchor_exists, anchor_role, path, ...conversation } = row;
+    return {
+      conversation,
+      anchorId: anchor_id,
+      anchorFound: anchor_exists && (anchor_id === null || anchor_role !== null),
+      anchorRole: anchor_role,
+      path,
+    };
   },
 
   /**
-   * The question, the empty reply and its generation row, with the conversation moved to the
-   * top, in one round trip: it sits between the user's click and the first byte.
+   * The question (unless regenerating), the empty reply and its generation row, with the
+   * conversation moved to the top and its active branch on the reply, in one round trip.
    */
   startReply: (r: {
-    userMessageId: string;
+    /** Absent when regenerating: the reply answers an existing question. */
+    question?: { id: string; parentId: string | null; content: string; imageIds: string[] };
     replyId: string;
+    /** The user message the reply answers. */
+    replyParentId: string;
     generationId: string;
     conversationId: string;
     userId: string;
-    content: string;
-    imageIds: string[];
     model: string;
+    promptTokens: number;
     at: Date;
   }) =>
     db.exec(
-      `WITH m AS (
-         INSERT INTO messages (id, conversation_id, user_id, role, content, model, status, image_ids, created_at)
-         VALUES ($1, $4, $5, 'user', $6, $8, 'complete', $7, $9),
-                ($2, $4, $5, 'assistant', '', $8, 'streaming', '{}', $9::timestamptz + interval '1 millisecond')
+      `WITH q AS (
+         INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, model, status, image_ids, created_at)
+         SELECT $1, $4, $5, $2, 'user', $6, $8, 'complete', $7, $9 WHERE $1::text IS NOT NULL
+         RETURNING id
+       ), a AS (
+         INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, model, status, image_ids, created_at)
+         VALUES ($10, $4, $5, $11, 'assistant', '', $8, 'streaming', '{}', $9::timestamptz + interval '1 millisecond')
+         RETURNING id
        ), g AS (
-         INSERT INTO generations (id, message_id, conversation_id, user_id, model, status, started_at, updated_at)
-         VALUES ($3, $2, $4, $5, $8, 'streaming', $9, $9)
+         INSERT INTO generations (id, message_id, conversation_id, user_id, model, status, started_at, updated_at, prompt_tokens)
+         SELECT $3, a.id, $4, $5, $8, 'streaming', $9, $9, $12 FROM a
        )
-       UPDATE conversations SET updated_at = $9, model = $8 WHERE id = $4 AND user_id = $5`,
+       UPDATE conversations SET updated_at = $9, model = $8, active_message_id = $10 WHERE id = $4 AND user_id = $5`,
       [
-        r.userMessageId,
-        r.replyId,
+        r.question?.id ?? null,
+        r.question?.parentId ?? null,
         r.generationId,
         r.conversationId,
         r.userId,
-        r.content,
-        r.imageIds,
+        r.question?.content ?? '',
+        r.question?.imageIds ?? [],
         r.model,
         r.at,
+        r.replyId,
+        r.replyParentId,
+        r.promptTokens,
       ],
     ),
 
-  deleteMessages: (userId: string, ids: string[]) =>
-    db.exec(`DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::text[])`, [userId, ids]),
+  /** Records the reply length the hold allowed, once the hold is taken. */
+  setReplyLimit: (generationId: string, replyId: string, maxTokens: number) =>
+    db.exec(
+      `WITH g AS (UPDATE generations SET max_tokens = $3 WHERE id = $1)
+       UPDATE messages SET max_tokens = $3 WHERE id = $2`,
+      [generationId, replyId, maxTokens],
+    ),
 
-  /** The text so far of several replies at once, so a reload (on any instance) shows it. */
+  /** A reply refused before its first byte: as if it had never been sent, branch included. */
+  undoReply: (r: {
+    userId: string;
+    conversationId: string;
+    messageIds: string[];
+    activeMessageId: string | null;
+  }) =>
+    db.exec(
+      `WITH d AS (DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::text[]))
+       UPDATE conversations SET active_message_id = $4 WHERE id = $3 AND user_id = $1`,
+      [r.userId, r.messageIds, r.conversationId, r.activeMessageId],
+    ),
+
+  /**
+   * The text so far of several replies at once, so a reload (on any instance) shows it; every
+   * live reply's row is refreshed too, which is how the reaper tells a live reply from a dead one.
+   */
   flushPartials: (
-    partials: { generationId: string; messageId: string; content: string; reasoning: string }[],
+    partials: {
+      generationId: string;
+      messageId: string;
+      content: string;
+      reasoning: string;
+      dirty: boolean;
+    }[],
     at: Date,
   ) =>
     db.exec(
-      `WITH p AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS p(gid, mid, content, reasoning)),
-            g AS (UPDATE generations SET updated_at = $5 FROM p WHERE generations.id = p.gid AND status = 'streaming'
+      `WITH p AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[])
+                    AS p(gid, mid, content, reasoning, dirty)),
+            g AS (UPDATE generations SET updated_at = $6 FROM p WHERE generations.id = p.gid AND status = 'streaming'
                   RETURNING generations.id)
        UPDATE messages m SET content = p.content, reasoning = NULLIF(p.reasoning, '')
-         FROM p WHERE m.id = p.mid AND m.status = 'streaming' AND p.gid IN (SELECT id FROM g)`,
+         FROM p WHERE p.dirty AND m.id = p.mid AND m.status = 'streaming' AND p.gid IN (SELECT id FROM g)`,
       [
         partials.map((p) => p.generationId),
         partials.map((p) => p.messageId),
         partials.map((p) => p.content),
         partials.map((p) => p.reasoning),
+        partials.map((p) => p.dirty),
         at,
       ],
     ),
@@ -100,25 +207,31 @@ export const chatStore = (db: Db) => ({
       [conversationId, userId],
     ),
 
-  finish: (f: {
+  /**
+   * Ends a reply that is still streaming. Returns false when something else (the reaper, or the
+   * relay) ended it first: the caller then bills nothing, so a reply is settled exactly once.
+   */
+  finish: async (f: {
     generationId: string;
     messageId: string;
     status: ReplyStatus;
     content: string;
     reasoning: string;
-    error: { code: string; message: string } | null;
+    error: MessageError | null;
+    finishReason: DoneReason | null;
     promptTokens: number;
     completionTokens: number;
     credits: number;
     costUsd: number | null;
     at: Date;
   }) =>
-    db.exec(
-      `WITH g AS (UPDATE generations SET status = $3, updated_at = $12, finished_at = $12 WHERE id = $1)
+    (await db.exec(
+      `WITH g AS (UPDATE generations SET status = $3, updated_at = $12, finished_at = $12
+                   WHERE id = $1 AND status = 'streaming' RETURNING id)
        UPDATE messages SET status = $3, content = $4, reasoning = NULLIF($5, ''), error_code = $6,
               error_message = $7, prompt_tokens = $8, completion_tokens = $9, credits = $10,
-              upstream_cost_usd = $11
-        WHERE id = $2`,
+              upstream_cost_usd = $11, finish_reason = $13
+        WHERE id = $2 AND EXISTS (SELECT 1 FROM g)`,
       [
         f.generationId,
         f.messageId,
@@ -132,18 +245,42 @@ export const chatStore = (db: Db) => ({
         f.credits,
         f.costUsd,
         f.at,
+        f.finishReason,
       ],
+    )) > 0,
+
+  /** Locks a reply that is still streaming, for whoever is about to end it. */
+  lockStreaming: (generationId: string) =>
+    db.maybeOne<{ id: string }>(
+      `SELECT id FROM generations WHERE id = $1 AND status = 'streaming' FOR UPDATE`,
+      [generationId],
     ),
 
-  /** Replies whose instance died mid-stream: nothing has touched them for `idleSince`. */
-  failAbandoned: (idleSince: Date, at: Date) =>
-    db.exec(
-      `WITH g AS (
-         UPDATE generations SET status = 'failed', updated_at = $2, finished_at = $2
-          WHERE status = 'streaming' AND updated_at < $1 RETURNING message_id)
-       UPDATE messages SET status = 'failed', error_code = 'abandoned',
-              error_message = 'The reply was interrupted by a server restart'
-        WHERE id IN (SELECT message_id FROM g)`,
-      [idleSince, at],
+  /** Replies whose instance died mid-stream: nothing has refreshed them since `idleSince`. */
+  abandoned: (idleSince: Date, limit: number) =>
+    db.many<{
+      id: string;
+      message_id: string;
+      user_id: string;
+      model: string;
+      prompt_tokens: number;
+      max_tokens: number;
+      content: string;
+      reasoning: string | null;
+    }>(
+      `SELECT g.id, g.message_id, g.user_id, g.model, g.prompt_tokens, g.max_tokens, m.content, m.reasoning
+         FROM generations g JOIN messages m ON m.id = g.message_id
+        WHERE g.status = 'streaming' AND g.updated_at < $1
+        ORDER BY g.updated_at LIMIT $2`,
+      [idleSince, limit],
+    ),
+
+  /** A reply as the resume endpoint needs it; null when it is not this user's in this conversation. */
+  replyState: (userId: string, conversationId: string, messageId: string) =>
+    db.maybeOne<MessageRow & { generation_id: string | null; reply_to: string | null }>(
+      `SELECT m.*, g.id AS generation_id, m.parent_id AS reply_to FROM messages m
+         LEFT JOIN generations g ON g.message_id = m.id
+        WHERE m.id = $1 AND m.conversation_id = $2 AND m.user_id = $3 AND m.role = 'assistant'`,
+      [messageId, conversationId, userId],
     ),
 });

@@ -1,15 +1,31 @@
 import { z } from 'zod';
 import { citation, usage } from './conversations';
+import { errorCode } from './errors';
 
-/** Server-sent events of `POST /api/conversations/{id}/messages`, in the order they may occur. */
+export const doneReason = z.enum(['user', 'time_limit', 'length', 'balance']);
+export type DoneReason = z.infer<typeof doneReason>;
+
+/**
+ * Server-sent events of a reply (send, regenerate, resume), in the order they may occur. The
+ * chat core yields these; the HTTP edge frames them as SSE (and `/api/v1` as OpenAI chunks).
+ */
 export const streamEvents = {
-  start: z.object({ userMessageId: z.string(), messageId: z.string(), model: z.string() }),
+  start: z.object({
+    /** The user message the reply answers (absent on a resumed stream that does not know it). */
+    userMessageId: z.string(),
+    messageId: z.string(),
+    model: z.string(),
+    /** The reply length allowed: the one asked for, or less when the balance caps it. */
+    maxTokens: z.number().int(),
+    /** The parent of the user message: where the new branch hangs (null at the start). */
+    parentId: z.string().nullable().optional(),
+  }),
   citations: z.object({ citations: z.array(citation) }),
   reasoning: z.object({ text: z.string() }),
   delta: z.object({ text: z.string() }),
   usage,
-  done: z.object({ status: z.enum(['complete', 'stopped']), reason: z.string().optional() }),
-  error: z.object({ code: z.string(), message: z.string() }),
+  done: z.object({ status: z.enum(['complete', 'stopped']), reason: doneReason.optional() }),
+  error: z.object({ code: errorCode, message: z.string() }),
 } as const;
 
 export type StreamEventName = keyof typeof streamEvents;

@@ -5,8 +5,8 @@ export const healthResponse = z.object({
   checks: z.object({
     database: z.string(),
     storage: z.string(),
+    /** `openrouter`, `offline-demo` (the local host's demo model) or `openai-compatible (host)`. */
     llm: z.string(),
-    embeddings: z.string(),
   }),
   problems: z.array(z.string()).optional(),
 });

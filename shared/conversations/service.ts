@@ -5,9 +5,12 @@ import type {
   ListConversationsQuery,
   ListConversationsResponse,
   Message,
+  MessageError,
+  UpdateConversationBody,
   Usage,
 } from '../contracts/conversations';
 import { citation } from '../contracts/conversations';
+import { errorCode } from '../contracts/errors';
 import type { Db } from '../db/db';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
@@ -17,11 +20,24 @@ export const toConversation = (r: ConversationRow): Conversation => ({
   id: r.id,
   title: r.title,
   model: r.model,
+  systemPrompt: r.system_prompt,
+  temperature: r.temperature,
+  maxTokens: r.max_tokens,
+  pinned: r.pinned,
+  incognito: r.incognito,
+  activeMessageId: r.active_message_id,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
 });
 
-export function toMessage(r: MessageRow): Message {
+function toError(r: MessageRow): MessageError | null {
+  if (!r.error_code) return null;
+  const code = errorCode.safeParse(r.error_code);
+  // Rows from before the one error union carried other codes; they read as an upstream failure.
+  return { code: code.success ? code.data : 'upstream_failed', message: r.error_message ?? '' };
+}
+
+export function toMessage(r: MessageRow & { sibling_ids?: string[] }): Message {
   const usage: Usage | null =
     r.prompt_tokens === null || r.completion_tokens === null
       ? null
@@ -32,21 +48,30 @@ export function toMessage(r: MessageRow): Message {
         };
   return {
     id: r.id,
+    parentId: r.parent_id,
+    siblingIds: r.sibling_ids ?? [r.id],
     role: r.role,
     content: r.content,
     reasoning: r.reasoning,
     model: r.model,
     status: r.status,
-    error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+    error: toError(r),
     imageIds: r.image_ids,
     citations: r.citations.flatMap((c) => {
       const parsed = citation.safeParse(c);
       return parsed.success ? [parsed.data] : [];
     }),
     usage,
+    feedback: null,
+    maxTokens: r.max_tokens,
+    finishReason: r.finish_reason,
     createdAt: r.created_at.toISOString(),
   };
 }
+
+/** Cursors cover the dates PostgreSQL and JavaScript both hold; anything else is not one of ours. */
+const MIN_CURSOR_MS = Date.UTC(2000, 0, 1);
+const MAX_CURSOR_MS = Date.UTC(9999, 11, 31);
 
 function encodeCursor(r: ConversationRow): string {
   return Buffer.from(JSON.stringify([r.updated_at.toISOString(), r.id])).toString('base64url');
@@ -56,12 +81,19 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const date = new Date(String(at));
-    if (typeof id === 'string' && typeof at === 'string' && !Number.isNaN(date.getTime()))
+    const ms = date.getTime();
+    if (
+      typeof id === 'string' &&
+      id.length <= 64 &&
+      typeof at === 'string' &&
+      ms >= MIN_CURSOR_MS &&
+      ms <= MAX_CURSOR_MS
+    )
       return { at: date, id };
   } catch {
     // falls through to the error below
   }
-  throw new AppError('invalid_request', 'cursor is not one this API returned');
+  throw new AppError('invalid_request', 'The cursor is not one this API returned. Start again without it.');
 }
 
 export type ConversationService = ReturnType<typeof conversationService>;
@@ -77,6 +109,10 @@ export function conversationService(deps: { db: Db; clock: Clock }) {
         userId,
         title: input.title ?? null,
         model: input.model ?? null,
+        systemPrompt: input.systemPrompt ?? null,
+        temperature: input.temperature ?? null,
+        maxTokens: input.maxTokens ?? null,
+        incognito: input.incognito ?? false,
         at: clock.now(),
       });
       return toConversation(row);
@@ -87,6 +123,7 @@ export function conversationService(deps: { db: Db; clock: Clock }) {
         limit: query.limit + 1,
         after: query.cursor ? decodeCursor(query.cursor) : undefined,
         q: query.q || undefined,
+        pinned: query.pinned === undefined ? undefined : query.pinned === 'true',
       });
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];
@@ -96,17 +133,27 @@ export function conversationService(deps: { db: Db; clock: Clock }) {
       };
     },
 
+    /** The conversation and its active branch, oldest first. */
     async get(userId: string, id: string): Promise<{ conversation: Conversation; messages: Message[] }> {
       const row = await store().get(userId, id);
       if (!row) throw notFound('Conversation');
-      const messages = await store().messages(userId, id);
+      const messages = await store().activeBranch(userId, id);
       return { conversation: toConversation(row), messages: messages.map(toMessage) };
     },
 
-    async rename(userId: string, id: string, title: string): Promise<Conversation> {
-      const row = await store().rename(userId, id, title, clock.now());
-      if (!row) throw notFound('Conversation');
-      return toConversation(row);
+    async update(userId: string, id: string, input: UpdateConversationBody): Promise<Conversation> {
+      return db.tx(async (tx) => {
+        const { activeMessageId, ...fields } = input;
+        let row = Object.keys(fields).length
+          ? await conversationStore(tx).update(userId, id, fields)
+          : await conversationStore(tx).get(userId, id);
+        if (!row) throw notFound('Conversation');
+        if (activeMessageId !== undefined) {
+          row = await conversationStore(tx).activateBranch(userId, id, activeMessageId);
+          if (!row) throw new AppError('not_found', 'That message is not in this conversation.');
+        }
+        return toConversation(row);
+      });
     },
 
     async delete(userId: string, id: string): Promise<void> {

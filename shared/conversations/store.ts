@@ -5,6 +5,12 @@ export interface ConversationRow {
   user_id: string;
   title: string | null;
   model: string | null;
+  system_prompt: string | null;
+  temperature: number | null;
+  max_tokens: number | null;
+  pinned: boolean;
+  incognito: boolean;
+  active_message_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -13,6 +19,7 @@ export interface MessageRow {
   id: string;
   conversation_id: string;
   user_id: string;
+  parent_id: string | null;
   role: 'user' | 'assistant';
   content: string;
   reasoning: string | null;
@@ -25,6 +32,8 @@ export interface MessageRow {
   prompt_tokens: number | null;
   completion_tokens: number | null;
   credits: number | null;
+  max_tokens: number | null;
+  finish_reason: 'user' | 'time_limit' | 'length' | 'balance' | null;
   created_at: Date;
 }
 
@@ -32,24 +41,44 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Every query carries the owner: another user's id simply matches nothing. */
 export const conversationStore = (db: Db) => ({
-  insert: (c: { id: string; userId: string; title: string | null; model: string | null; at: Date }) =>
+  insert: (c: {
+    id: string;
+    userId: string;
+    title: string | null;
+    model: string | null;
+    systemPrompt: string | null;
+    temperature: number | null;
+    maxTokens: number | null;
+    incognito: boolean;
+    at: Date;
+  }) =>
     db.one<ConversationRow>(
-      `INSERT INTO conversations (id, user_id, title, model, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $5) RETURNING *`,
-      [c.id, c.userId, c.title, c.model, c.at],
+      `INSERT INTO conversations (id, user_id, title, model, system_prompt, temperature, max_tokens, incognito,
+                                  created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING *`,
+      [c.id, c.userId, c.title, c.model, c.systemPrompt, c.temperature, c.maxTokens, c.incognito, c.at],
     ),
 
   get: (userId: string, id: string) =>
     db.maybeOne<ConversationRow>(`SELECT * FROM conversations WHERE id = $1 AND user_id = $2`, [id, userId]),
 
-  /** Newest first by last activity; `after` is the (updated_at, id) of the last row already shown. */
-  list: (userId: string, opts: { limit: number; after?: { at: Date; id: string }; q?: string }) =>
+  /**
+   * Newest first by last activity; `after` is the (updated_at, id) of the last row already shown.
+   * A conversation with no message and no title is not listed: it is a chat someone opened and
+   * never got a reply in (a refused first message leaves nothing in the sidebar).
+   */
+  list: (
+    userId: string,
+    opts: { limit: number; after?: { at: Date; id: string }; q?: string; pinned?: boolean },
+  ) =>
     db.many<ConversationRow>(
       `SELECT c.* FROM conversations c
         WHERE c.user_id = $1
+          AND (c.active_message_id IS NOT NULL OR c.title IS NOT NULL)
           AND ($2::timestamptz IS NULL OR (c.updated_at, c.id) < ($2::timestamptz, $3::text))
           AND ($4::text IS NULL OR c.title ILIKE $4 OR EXISTS (
                 SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.content ILIKE $4))
+          AND ($6::boolean IS NULL OR c.pinned = $6)
         ORDER BY c.updated_at DESC, c.id DESC
         LIMIT $5`,
       [
@@ -58,13 +87,58 @@ export const conversationStore = (db: Db) => ({
         opts.after?.id ?? null,
         opts.q ? `%${escapeLike(opts.q)}%` : null,
         opts.limit,
+        opts.pinned ?? null,
       ],
     ),
 
-  rename: (userId: string, id: string, title: string, at: Date) =>
+  /** Changes only the fields given (undefined = keep; null = back to the default). Not an activity: the order stays. */
+  update: (
+    userId: string,
+    id: string,
+    u: {
+      title?: string;
+      model?: string;
+      systemPrompt?: string | null;
+      temperature?: number | null;
+      maxTokens?: number | null;
+      pinned?: boolean;
+    },
+  ) =>
     db.maybeOne<ConversationRow>(
-      `UPDATE conversations SET title = $3, updated_at = $4 WHERE id = $1 AND user_id = $2 RETURNING *`,
-      [id, userId, title, at],
+      `UPDATE conversations SET
+         title = COALESCE($3, title),
+         model = COALESCE($4, model),
+         system_prompt = CASE WHEN $5::boolean THEN $6 ELSE system_prompt END,
+         temperature = CASE WHEN $7::boolean THEN $8::double precision ELSE temperature END,
+         max_tokens = CASE WHEN $9::boolean THEN $10::integer ELSE max_tokens END,
+         pinned = COALESCE($11, pinned)
+       WHERE id = $1 AND user_id = $2 RETURNING *`,
+      [
+        id,
+        userId,
+        u.title ?? null,
+        u.model ?? null,
+        u.systemPrompt !== undefined,
+        u.systemPrompt ?? null,
+        u.temperature !== undefined,
+        u.temperature ?? null,
+        u.maxTokens !== undefined,
+        u.maxTokens ?? null,
+        u.pinned ?? null,
+      ],
+    ),
+
+  /** Makes the branch through `messageId` active, down to the newest message under it. */
+  activateBranch: (userId: string, id: string, messageId: string) =>
+    db.maybeOne<ConversationRow>(
+      `WITH RECURSIVE sub AS (
+         SELECT m.id, m.seq FROM messages m WHERE m.id = $3 AND m.conversation_id = $1 AND m.user_id = $2
+         UNION ALL
+         SELECT m.id, m.seq FROM messages m JOIN sub s ON m.parent_id = s.id
+       )
+       UPDATE conversations SET active_message_id = (SELECT id FROM sub ORDER BY seq DESC LIMIT 1)
+        WHERE id = $1 AND user_id = $2 AND EXISTS (SELECT 1 FROM sub) RETURNING *`,
+      [id, userId, messageId],
     ),
 
   /** Sets a generated title unless the user named the conversation meanwhile. */
@@ -74,20 +148,32 @@ export const conversationStore = (db: Db) => ({
       [id, userId, title],
     ),
 
-  touch: (userId: string, id: string, model: string, at: Date) =>
-    db.exec(`UPDATE conversations SET updated_at = $3, model = $4 WHERE id = $1 AND user_id = $2`, [
-      id,
-      userId,
-      at,
-      model,
-    ]),
-
   delete: (userId: string, id: string) =>
     db.exec(`DELETE FROM conversations WHERE id = $1 AND user_id = $2`, [id, userId]),
 
-  messages: (userId: string, conversationId: string) =>
-    db.many<MessageRow>(`SELECT * FROM messages WHERE conversation_id = $1 AND user_id = $2 ORDER BY seq`, [
-      conversationId,
-      userId,
-    ]),
+  /** The active branch, root first, each message with the ids of its siblings (itself included). */
+  activeBranch: (userId: string, conversationId: string) =>
+    db.many<MessageRow & { sibling_ids: string[] }>(
+      `WITH RECURSIVE path AS (
+         SELECT m.*, 0 AS depth FROM messages m
+          WHERE m.id = (SELECT active_message_id FROM conversations WHERE id = $1 AND user_id = $2)
+            AND m.conversation_id = $1 AND m.user_id = $2
+         UNION ALL
+         SELECT m.*, p.depth + 1 FROM messages m JOIN path p ON m.id = p.parent_id
+       )
+       SELECT p.*, ARRAY(SELECT s.id FROM messages s
+                          WHERE s.conversation_id = $1 AND s.parent_id IS NOT DISTINCT FROM p.parent_id
+                          ORDER BY s.seq) AS sibling_ids
+         FROM path p ORDER BY p.depth DESC`,
+      [conversationId, userId],
+    ),
+
+  /** The first question and answer of the active branch (what a title is made from). */
+  firstExchange: async (userId: string, conversationId: string) => {
+    const branch = await conversationStore(db).activeBranch(userId, conversationId);
+    return {
+      question: branch.find((m) => m.role === 'user')?.content ?? '',
+      answer: branch.find((m) => m.role === 'assistant')?.content ?? '',
+    };
+  },
 });

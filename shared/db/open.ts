@@ -33,9 +33,13 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
 async function openPglite(dir: string): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+  // Available, not created: the vector store's own migration runs CREATE EXTENSION vector.
+  const { vector } = await import('@electric-sql/pglite-pgvector');
   const release = dir.startsWith('memory://') ? undefined : lockDirectory(dir);
   try {
-    const lite = await PGlite.create(dir.startsWith('memory://') ? undefined : dir);
+    const lite = await PGlite.create(dir.startsWith('memory://') ? undefined : dir, {
+      extensions: { vector },
+    });
     // PGlite is one session: a pool of one serialises transactions instead of interleaving them.
     const pool = new pg.Pool({ ...createPgConfig(lite), max: 1, idleTimeoutMillis: 0, types });
     return poolDb('pglite', pool, async () => {

@@ -1,4 +1,4 @@
-import OpenAI, { APIError, APIUserAbortError } from 'openai';
+import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { AppError } from '../errors';
 
 export type UpstreamMessage =
@@ -8,6 +8,7 @@ export interface UpstreamRequest {
   model: string;
   messages: UpstreamMessage[];
   maxTokens: number;
+  temperature?: number;
 }
 
 export interface UpstreamUsage {
@@ -20,15 +21,14 @@ export interface UpstreamUsage {
 export type UpstreamEvent =
   | { type: 'text'; text: string }
   | { type: 'reasoning'; text: string }
-  | { type: 'usage'; usage: UpstreamUsage };
+  | { type: 'usage'; usage: UpstreamUsage }
+  /** The model's own reason for ending: `stop`, `length` (it hit max_tokens), … */
+  | { type: 'finish'; reason: string };
 
-/** A reply that failed after it started; `code`/`message` are safe to show the user. */
-export class UpstreamStreamError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+/** A reply that failed after it started; the message is safe to show the user. */
+export class UpstreamStreamError extends AppError {
+  constructor(message: string) {
+    super('upstream_failed', message);
   }
 }
 
@@ -78,36 +78,72 @@ function retryAfter(headers: Headers | undefined): number | undefined {
 export function refusalToAppError(err: unknown): AppError {
   if (err instanceof APIError && typeof err.status === 'number') {
     const retryAfterSeconds = retryAfter(err.headers as Headers | undefined);
+    // The provider's rate limit is not the user's: it is the model that is busy.
     if (err.status === 429) {
-      return new AppError('rate_limited', 'The model is busy; try again shortly', { retryAfterSeconds });
+      const wait = retryAfterSeconds ?? 5;
+      return new AppError('unavailable', `The model is busy. Try again in ${wait} s.`, {
+        retryAfterSeconds: wait,
+      });
     }
     // 402 is the operator's upstream account, not the user's credit: the service is what is unavailable.
     if (err.status === 402 || err.status >= 500) {
-      return new AppError('unavailable', 'The model provider is unavailable right now; try again shortly', {
-        retryAfterSeconds: retryAfterSeconds ?? 5,
-      });
+      const wait = retryAfterSeconds ?? 5;
+      return new AppError(
+        'unavailable',
+        `The model provider is unavailable right now. Try again in ${wait} s, or pick another model.`,
+        { retryAfterSeconds: wait },
+      );
     }
-    return new AppError('upstream_error', `The model provider refused the request: ${err.message}`);
+    return new AppError(
+      'upstream_failed',
+      `The model provider refused the request (${sentence(err.message)}). Try another model or a shorter message.`,
+    );
   }
-  return new AppError('unavailable', 'The model provider could not be reached', { retryAfterSeconds: 5 });
+  if (err instanceof APIConnectionTimeoutError) {
+    return new AppError(
+      'upstream_timeout',
+      'The model provider did not answer in time. Try again, or pick another model.',
+      { retryAfterSeconds: 5 },
+    );
+  }
+  return new AppError('unavailable', 'The model provider could not be reached. Try again in a few seconds.', {
+    retryAfterSeconds: 5,
+  });
 }
+
+/** Provider messages arrive as fragments ("400 model not found."); fit one inside our sentence. */
+const sentence = (s: string) =>
+  s
+    .trim()
+    .replace(/[.\s]+$/, '')
+    .slice(0, 300);
 
 function midStreamError(err: unknown): UpstreamStreamError {
   if (err instanceof APIError) {
     const body = err.error as { message?: unknown } | undefined;
     const message = typeof body?.message === 'string' ? body.message : err.message;
-    return new UpstreamStreamError('upstream_error', `The model provider failed mid-reply: ${message}`);
+    return new UpstreamStreamError(
+      `The model provider failed in the middle of the reply (${sentence(message)}). Retry to get a new reply.`,
+    );
   }
-  return new UpstreamStreamError('upstream_error', 'The connection to the model provider broke mid-reply');
+  return new UpstreamStreamError(
+    'The connection to the model provider broke in the middle of the reply. Retry to get a new reply.',
+  );
 }
 
-export function openAiUpstream(opts: { baseURL: string; apiKey?: string; appUrl: string }): ChatUpstream {
+export function openAiUpstream(opts: {
+  baseURL: string;
+  apiKey?: string;
+  appUrl: string;
+  /** How long to wait for the provider's answer (headers) before giving up. */
+  timeoutMs?: number;
+}): ChatUpstream {
   const client = new OpenAI({
     baseURL: opts.baseURL,
     apiKey: opts.apiKey ?? 'no-key',
     // A retried 429 would hide Retry-After from the user and delay the first byte.
     maxRetries: 0,
-    timeout: 60_000,
+    timeout: opts.timeoutMs ?? 60_000,
     defaultHeaders: { 'HTTP-Referer': opts.appUrl, 'X-Title': 'GloriaMundo' },
   });
 
@@ -123,6 +159,7 @@ export function openAiUpstream(opts: { baseURL: string; apiKey?: string; appUrl:
             model: req.model,
             messages: req.messages,
             max_tokens: req.maxTokens,
+            ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
             stream: true,
             stream_options: { include_usage: true },
             ...extra,
@@ -138,6 +175,8 @@ export function openAiUpstream(opts: { baseURL: string; apiKey?: string; appUrl:
             const delta: OpenRouterDelta | undefined = chunk.choices[0]?.delta;
             if (delta?.reasoning) yield { type: 'reasoning', text: storable(delta.reasoning) };
             if (delta?.content) yield { type: 'text', text: storable(delta.content) };
+            const finish = chunk.choices[0]?.finish_reason;
+            if (finish) yield { type: 'finish', reason: finish };
             const usage = toUsage(chunk.usage);
             if (usage) yield { type: 'usage', usage };
           }

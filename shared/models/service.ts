@@ -8,6 +8,8 @@ import { modelStore } from './store';
 import snapshot from './openrouter-models.json';
 
 const LIST_TTL_MS = 60_000;
+/** OpenRouter's list changes a few times a day; older than this, the hourly timer fetches it. */
+export const CATALOGUE_MAX_AGE_MS = 6 * 3600_000;
 
 export type ModelService = ReturnType<typeof modelService>;
 
@@ -51,7 +53,8 @@ export function modelService(deps: {
     async seedIfEmpty(): Promise<number> {
       if ((await modelStore(db).count()) > 0) return 0;
       const models = parseCatalogue(snapshot);
-      await modelStore(db).replaceAll(models, clock.now());
+      // Dated as old as it may be: the first timer run after install replaces it.
+      await modelStore(db).replaceAll(models, new Date(0));
       return models.length;
     },
 
@@ -65,6 +68,13 @@ export function modelService(deps: {
       return { count: models.length };
     },
 
+    /** Fetches only when the stored catalogue is older than CATALOGUE_MAX_AGE_MS; null when it was fresh. */
+    async refreshIfStale(): Promise<{ count: number } | null> {
+      const last = await modelStore(db).lastRefreshedAt();
+      if (last && clock.now().getTime() - last.getTime() < CATALOGUE_MAX_AGE_MS) return null;
+      return this.refresh();
+    },
+
     async list(): Promise<Model[]> {
       return (await catalogue()).models;
     },
@@ -72,8 +82,19 @@ export function modelService(deps: {
     /** The model a reply will use, or a 400 naming it when we do not serve it. */
     async require(id: string): Promise<CatalogueModel & { free: boolean }> {
       const m = (await catalogue()).byId.get(id);
-      if (!m) throw new AppError('invalid_request', `Unknown model "${id}"; pick one from GET /api/models`);
+      if (!m) {
+        throw new AppError(
+          'invalid_request',
+          `We do not offer the model "${id.slice(0, 200)}". Pick one from the model list.`,
+        );
+      }
       return { ...m, free: isFree(m) };
+    },
+
+    /** The model, or null when the catalogue no longer has it (billing a reply after the fact). */
+    async find(id: string): Promise<(CatalogueModel & { free: boolean }) | null> {
+      const m = (await catalogue()).byId.get(id);
+      return m ? { ...m, free: isFree(m) } : null;
     },
   };
 }

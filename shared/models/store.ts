@@ -25,6 +25,8 @@ const fromRow = (r: ModelRow): CatalogueModel => ({
 
 export const modelStore = (db: Db) => ({
   count: async () => (await db.one<{ n: number }>(`SELECT count(*)::bigint AS n FROM models`)).n,
+  lastRefreshedAt: async () =>
+    (await db.one<{ at: Date | null }>(`SELECT max(refreshed_at) AS at FROM models`)).at,
   all: async () => (await db.many<ModelRow>(`SELECT * FROM models ORDER BY name, id`)).map(fromRow),
   /** Makes the table exactly `models`, in one transaction: readers see the old list or the new. */
   replaceAll: (models: CatalogueModel[], at: Date) =>

@@ -40,9 +40,7 @@ export function titleService(deps: {
       const store = conversationStore(deps.db);
       const conversation = await store.get(userId, conversationId);
       if (!conversation || conversation.title !== null) return null;
-      const messages = await store.messages(userId, conversationId);
-      const question = messages.find((m) => m.role === 'user')?.content ?? '';
-      const answer = messages.find((m) => m.role === 'assistant')?.content ?? '';
+      const { question, answer } = await store.firstExchange(userId, conversationId);
       if (!question) return null;
       // A title model we cannot price is not called: the first words make a fine title too.
       const model = await deps.models.require(deps.model).catch(() => null);

@@ -51,8 +51,8 @@ export class ApiClient {
     return res.body as { user: { id: string; email: string } };
   }
 
-  async newConversation(): Promise<string> {
-    const res = await this.post('/api/conversations', {});
+  async newConversation(title?: string): Promise<string> {
+    const res = await this.post('/api/conversations', title ? { title } : {});
     if (res.status !== 201) throw new Error(`create failed: ${res.status}`);
     return (res.body as { conversation: { id: string } }).conversation.id;
   }

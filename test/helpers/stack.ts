@@ -3,7 +3,7 @@ import { startFakeStripe, type FakeStripe } from '../../dev/fake-stripe/server';
 import { startHost, type LocalHost } from '../../dev/host/host';
 import type { QueueSettings } from '../../dev/host/host-config';
 import { startFakeUpstream, type FakeUpstream } from '../../dev/fake-upstream/server';
-import { useServices } from '../../functions/platform/services';
+import { CORE_KEY } from '../../functions/platform/core';
 import type { ChatTimings } from '../../shared/chat/service';
 import { loadConfig } from '../../shared/config';
 import type { Db } from '../../shared/db/db';
@@ -11,8 +11,6 @@ import { openAiUpstream } from '../../shared/llm/upstream';
 import { createServices, type Services } from '../../shared/services';
 import { storageQueueSender } from '../../shared/storage/queues';
 import { testDb } from './db';
-
-let active = false;
 
 export interface Stack {
   url: string;
@@ -40,9 +38,6 @@ export async function startStack(
     webDist?: string;
   } = {},
 ): Promise<Stack> {
-  // The functions find their core through one module-level slot: one stack per process at a time.
-  if (active) throw new Error('a stack is already running in this test file; close it first');
-  active = true;
   // The webhook URL must be known before the app starts, so the port is chosen up front.
   const [port = 0] = await freePorts(1);
   const url = `http://127.0.0.1:${port}`;
@@ -74,15 +69,21 @@ export async function startStack(
     db,
     queues,
     storage: { name: 'azurite', ping: () => queues.ping() },
-    upstream: openAiUpstream({ baseURL: upstream.url, appUrl: config.PUBLIC_BASE_URL }),
+    upstream: openAiUpstream({
+      baseURL: upstream.url,
+      appUrl: config.PUBLIC_BASE_URL,
+      timeoutMs: config.UPSTREAM_IDLE_SECONDS * 1000,
+    }),
     timings: opts.timings,
     log: () => undefined,
   });
   await services.ready();
-  useServices(services);
+  // The queue trigger adapter reads the connection the registrations name from the environment.
   process.env.AzureWebJobsStorage = azurite.connectionString;
   const host = await startHost({
     loadEntry: () => import('../../functions/index.js'),
+    // The same entry, handed this core: the functions never build their own here.
+    appHookData: { [CORE_KEY]: services },
     port,
     webDist: opts.webDist,
     log: () => undefined,
@@ -101,8 +102,6 @@ export async function startStack(
       await host.close();
       await Promise.all([upstream.close(), azurite.stop(), stripe?.close()]);
       await db.close();
-      useServices(undefined);
-      active = false;
     },
   };
 }

@@ -116,7 +116,7 @@ describe('streamed replies', () => {
     expect(stop.status).toBe(202);
     const { events } = await streaming;
     expect(Date.now() - stoppedAt).toBeLessThan(1500);
-    expect(events.at(-1)).toEqual({ event: 'done', data: { status: 'stopped' } });
+    expect(events.at(-1)).toEqual({ event: 'done', data: { status: 'stopped', reason: 'user' } });
     const reply = (await messages(id))[1];
     expect(reply.status).toBe('stopped');
     expect(reply.content).toBe(deltas(events));
@@ -146,11 +146,11 @@ describe('streamed replies', () => {
     const { events } = await c.stream(id, { content: 'hi', model: MODEL });
     const last = events.at(-1)!;
     expect(last.event).toBe('error');
-    expect((last.data as { code: string }).code).toBe('upstream_error');
+    expect((last.data as { code: string }).code).toBe('upstream_failed');
     expect(names(events)).not.toContain('done');
     const reply = (await messages(id))[1];
     expect(reply).toMatchObject({ status: 'failed', content: 'one two ' });
-    expect(reply.error.code).toBe('upstream_error');
+    expect(reply.error.code).toBe('upstream_failed');
     expect(deltas(events)).toBe('one two ');
   });
 
@@ -158,9 +158,11 @@ describe('streamed replies', () => {
     const id = await c.newConversation();
     stack.upstream.script({ status: 429, retryAfter: 7 });
     const busy = await c.stream(id, { content: 'hi', model: MODEL });
-    expect(busy.status).toBe(429);
+    // The provider's limit is not the user's: the model is busy, and the message says when to retry.
+    expect(busy.status).toBe(503);
     expect(busy.headers.get('retry-after')).toBe('7');
-    expect(busy.error.error.code).toBe('rate_limited');
+    expect(busy.error.error.code).toBe('unavailable');
+    expect(busy.error.error.message).toBe('The model is busy. Try again in 7 s.');
 
     stack.upstream.script({ status: 503, retryAfter: 3 });
     const down = await c.stream(id, { content: 'hi', model: MODEL });
@@ -177,7 +179,7 @@ describe('streamed replies', () => {
     for (let i = 1; i <= 6; i++) {
       stack.upstream.script({ text: `answer ${i}` });
       await c.stream(id, {
-        content: `question ${i} ${'lorem ipsum '.repeat(100)}`,
+        content: `question ${i} ${'lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(40)}`,
         model: small,
         maxTokens: 256,
       });
@@ -199,7 +201,7 @@ describe('streamed replies', () => {
     expect(history.at(-2)!.content).toMatch(/^question 6 /);
     expect(sent.some((m) => m.content.startsWith('question 1 '))).toBe(false);
     for (const m of history)
-      expect(m.content.endsWith('lorem ipsum ') || /^answer \d$/.test(m.content)).toBe(true);
+      expect(m.content.endsWith('adipiscing elit. ') || /^answer \d$/.test(m.content)).toBe(true);
   });
 
   it('titles the conversation after the reply, through the queue', async () => {

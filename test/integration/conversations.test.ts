@@ -58,7 +58,7 @@ describe('conversations', () => {
     await carol.register();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      ids.push(await carol.newConversation());
+      ids.push(await carol.newConversation(`Chat ${i}`));
       await new Promise((r) => setTimeout(r, 5));
     }
     const seen: string[] = [];

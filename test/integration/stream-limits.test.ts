@@ -24,6 +24,9 @@ describe('concurrent streams per user', () => {
     expect(second.status).toBe(429);
     expect(second.headers.get('retry-after')).toBeTruthy();
     await c.post(`/api/conversations/${a}/stop`);
-    expect((await running).events.at(-1)).toEqual({ event: 'done', data: { status: 'stopped' } });
+    expect((await running).events.at(-1)).toEqual({
+      event: 'done',
+      data: { status: 'stopped', reason: 'user' },
+    });
   });
 });

@@ -1,0 +1,96 @@
+import type { Db } from '../db/db';
+
+export interface UsageRecord {
+  id: string;
+  userId: string;
+  purpose: 'reply' | 'title';
+  reference: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number | null;
+  credits: number;
+  /** The hold the reply had (null for calls billed without one, such as titles). */
+  holdCredits: number | null;
+  /** What the price exceeded the hold or the balance by. */
+  lossCredits: number;
+  at: Date;
+}
+
+/** The SQL of reserve-then-settle: holds, stream slots, free-model windows, usage records. */
+export const meteringStore = (db: Db) => ({
+  /** Replies of the user still streaming, not counting ones whose instance stopped refreshing them. */
+  activeStreams: async (userId: string, excludeGenerationId: string, liveSince: Date) =>
+    (
+      await db.one<{ n: number }>(
+        `SELECT count(*)::bigint AS n FROM generations
+          WHERE user_id = $1 AND status = 'streaming' AND id <> $2 AND updated_at > $3`,
+        [userId, excludeGenerationId, liveSince],
+      )
+    ).n,
+
+  markFree: (generationId: string) =>
+    db.exec(`UPDATE generations SET free = true WHERE id = $1`, [generationId]),
+
+  freeRepliesSince: (userId: string, since: Date, excludeGenerationId: string) =>
+    db.one<{ n: number; oldest: Date | null }>(
+      `SELECT count(*)::bigint AS n, min(started_at) AS oldest FROM generations
+        WHERE user_id = $1 AND free AND started_at > $2 AND id <> $3`,
+      [userId, since, excludeGenerationId],
+    ),
+
+  /** Takes the hold only if the available balance covers it: one statement, so no race gets past. */
+  takeHold: (h: { userId: string; generationId: string; credits: number; at: Date; expiresAt: Date }) =>
+    db.exec(
+      `WITH u AS (UPDATE users SET held = held + $2 WHERE id = $1 AND credits - held >= $2 RETURNING id)
+       INSERT INTO holds (generation_id, user_id, credits, created_at, expires_at) SELECT $3, id, $2, $4, $5 FROM u`,
+      [h.userId, h.credits, h.generationId, h.at, h.expiresAt],
+    ),
+
+  /** Gives the hold back; returns its size (0 when there was none, e.g. a free model or a repeat). */
+  releaseHold: async (generationId: string): Promise<number> => {
+    const hold = await db.maybeOne<{ user_id: string; credits: number }>(
+      `DELETE FROM holds WHERE generation_id = $1 RETURNING user_id, credits`,
+      [generationId],
+    );
+    if (!hold) return 0;
+    await db.exec(`UPDATE users SET held = held - $2 WHERE id = $1`, [hold.user_id, hold.credits]);
+    return Number(hold.credits);
+  },
+
+  insertUsage: (u: UsageRecord) =>
+    db.exec(
+      `INSERT INTO usage_records (id, user_id, purpose, reference, model, prompt_tokens, completion_tokens,
+                                  upstream_cost_usd, credits, hold_credits, loss_credits, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (reference) DO NOTHING`,
+      [
+        u.id,
+        u.userId,
+        u.purpose,
+        u.reference,
+        u.model,
+        u.promptTokens,
+        u.completionTokens,
+        u.costUsd,
+        u.credits,
+        u.holdCredits,
+        u.lossCredits,
+        u.at,
+      ],
+    ),
+
+  usageExists: async (reference: string) =>
+    (await db.maybeOne(`SELECT 1 FROM usage_records WHERE reference = $1`, [reference])) !== null,
+
+  expiredHolds: (now: Date) =>
+    db.many<{ generation_id: string }>(`SELECT generation_id FROM holds WHERE expires_at < $1`, [now]),
+
+  /** Locks an expired hold whose reply is not streaming any more (the reaper settles those). */
+  lockExpiredHold: (generationId: string, now: Date) =>
+    db.maybeOne(
+      `SELECT 1 FROM holds h WHERE h.generation_id = $1 AND h.expires_at < $2
+          AND NOT EXISTS (SELECT 1 FROM generations g WHERE g.id = h.generation_id AND g.status = 'streaming')
+        FOR UPDATE`,
+      [generationId, now],
+    ),
+});
