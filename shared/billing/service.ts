@@ -1,7 +1,16 @@
 import Stripe from 'stripe';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Clock } from '../clock';
-import type { CreditPackage, LedgerResponse, PackagesResponse, UsageResponse } from '../contracts/billing';
+import {
+  stripeCheckoutSession,
+  stripeEvent,
+  stripeRefundedCharge,
+  type CreditPackage,
+  type LedgerResponse,
+  type PackagesResponse,
+  type StripeCheckoutSession,
+  type UsageResponse,
+} from '../contracts/billing';
 import type { Db } from '../db/db';
 import { AppError } from '../errors';
 import { ledgerStore, type LedgerKind } from './ledger';
@@ -38,28 +47,29 @@ const toPackage = (p: PackageRow): CreditPackage => ({
   firstPurchaseOnly: p.first_purchase_only,
 });
 
-/** The fields of a Checkout Session we act on, checked rather than trusted. */
-const checkoutSession = z.object({
-  id: z.string(),
-  payment_status: z.string(),
-  amount_total: z.number().int().nullable(),
-  currency: z.string().nullable(),
-  client_reference_id: z.string().nullable(),
-  metadata: z.record(z.string(), z.string()).nullable().optional(),
-  payment_intent: z
-    .union([z.string(), z.object({ id: z.string() })])
-    .nullable()
-    .optional(),
-});
+/** Why a signed body cannot be used: the sentence, then each field with what is wrong with it. */
+function unusable(what: string, under: string[], error: z.ZodError): AppError {
+  const problems = error.issues
+    .map((i) => `${[...under, ...i.path.map(String)].join('.') || 'the body'}: ${i.message}`)
+    .join('; ');
+  return new AppError('invalid_request', `${what} (${problems}). Nothing was changed.`);
+}
 
-const refundedCharge = z.object({
-  id: z.string(),
-  amount: z.number().int(),
-  amount_refunded: z.number().int(),
-  payment_intent: z.union([z.string(), z.object({ id: z.string() })]).nullable(),
-});
+const idOf = (v: string | { id: string } | null | undefined): string | null =>
+  typeof v === 'string' ? v : (v?.id ?? null);
 
-const idOf = (v: string | { id: string } | null | undefined) => (typeof v === 'string' ? v : (v?.id ?? null));
+/** A Checkout Session as Stripe has it now; null when Stripe no longer knows it. */
+async function openSession(stripe: Stripe, id: string): Promise<Stripe.Checkout.Session | null> {
+  try {
+    return await stripe.checkout.sessions.retrieve(id);
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode === 404) return null;
+    throw new AppError(
+      'unavailable',
+      `The payment provider could not be asked about your open checkout (${(err as Error).message}). Try again in a minute.`,
+    );
+  }
+}
 
 export type BillingService = ReturnType<typeof billingService>;
 
@@ -73,11 +83,17 @@ export function billingService(deps: {
 }) {
   const { db, clock } = deps;
 
-  /** Grants credits for a paid session once, then applies any refund that arrived before it. */
-  async function grant(tx: Db, eventId: string, raw: unknown): Promise<string> {
-    const parsed = checkoutSession.safeParse(raw);
-    if (!parsed.success) return 'malformed_session';
-    const s = parsed.data;
+  /**
+   * Grants credits for a paid session once, then applies any refund that arrived before it.
+   *
+   * A first-purchase package (the starter pack) is granted as such only to a user with no other
+   * paid purchase. Checkout hands out one starter session per user, but one opened before, or
+   * paid in two tabs, can still be paid: the money was taken, so it is never dropped. It buys
+   * credits at the regular rate (the smallest package anyone may buy again), at most the
+   * package's own credits, and the event's outcome says so. The user's row is locked first, so
+   * two such payments landing at once are decided one after the other.
+   */
+  async function grant(tx: Db, eventId: string, s: StripeCheckoutSession): Promise<string> {
     if (s.payment_status !== 'paid') return 'awaiting_payment';
     const userId = s.client_reference_id;
     const pkg = s.metadata?.packageId ? await billingStore(tx).packageById(s.metadata.packageId) : null;
@@ -96,18 +112,39 @@ export function billingService(deps: {
       return 'amount_mismatch';
     }
     const paymentIntent = idOf(s.payment_intent);
+    // Payment first, then user: the order the refund path takes its locks in.
     if (paymentIntent) await billingStore(tx).lockPayment(paymentIntent);
-    const purchase = await billingStore(tx).markPaid({ sessionId: s.id, userId, pkg, paymentIntent, at });
+    await ledgerStore(tx).lockBalance(userId);
+    let credits = Number(pkg.credits);
+    let outcome = `granted:${eventId}`;
+    if (pkg.first_purchase_only && (await billingStore(tx).hasPaidPurchase(userId, s.id))) {
+      const regular = await billingStore(tx).regularPackage(pkg.currency);
+      if (regular) {
+        credits = Math.min(
+          credits,
+          Math.floor((pkg.price_cents * Number(regular.credits)) / regular.price_cents),
+        );
+      }
+      outcome = `granted_not_first_purchase:${credits}`;
+    }
+    const purchase = await billingStore(tx).markPaid({
+      sessionId: s.id,
+      userId,
+      pkg,
+      credits,
+      paymentIntent,
+      at,
+    });
     if (!purchase) return 'already_granted';
     await ledgerStore(tx).apply({
       userId,
       kind: 'purchase',
-      credits: Number(pkg.credits),
+      credits,
       reference: `checkout:${s.id}`,
       at,
     });
     if (paymentIntent) await applyRefunds(tx, paymentIntent);
-    return `granted:${eventId}`;
+    return outcome;
   }
 
   /** Brings the credits removed for a payment up to its refunded share (never below zero). */
@@ -145,44 +182,85 @@ export function billingService(deps: {
       };
     },
 
+    /**
+     * Opens a Checkout Session for a package. A first-purchase package has at most one open
+     * session per user: while it is open, asking again answers the same page; once paid, 409.
+     * Its creation carries an idempotency key derived from the session it replaces, so requests
+     * racing each other (two tabs, a double click) get the same session from Stripe.
+     */
     async checkout(user: { id: string; email: string }, packageId: string): Promise<{ url: string }> {
-      if (!deps.stripe) throw new AppError('unavailable', 'Payments are not configured on this server');
+      const stripe = deps.stripe;
+      if (!stripe) throw new AppError('unavailable', 'Payments are not configured on this server.');
       const pkg = await billingStore(db).packageById(packageId);
-      if (!pkg) throw new AppError('invalid_request', `Unknown package "${packageId}"`);
-      if (pkg.first_purchase_only && (await billingStore(db).hasPaidPurchase(user.id))) {
-        throw new AppError('conflict', 'The starter pack is for a first purchase only');
+      if (!pkg) {
+        throw new AppError(
+          'invalid_request',
+          `There is no package "${packageId}". Choose one of those GET /api/billing/packages lists.`,
+        );
+      }
+      let idempotencyKey: string | undefined;
+      if (pkg.first_purchase_only) {
+        if (await billingStore(db).hasPaidPurchase(user.id)) {
+          throw new AppError(
+            'conflict',
+            `The ${pkg.name} is for a first purchase only, and this account has bought credits already. Choose another package.`,
+          );
+        }
+        const pending = await billingStore(db).pendingFirstPurchase(user.id);
+        if (pending) {
+          const open = await openSession(stripe, pending.checkout_session_id);
+          if (open?.status === 'open' && open.url) return { url: open.url };
+          if (open?.status === 'complete') {
+            throw new AppError(
+              'conflict',
+              open.payment_status === 'paid'
+                ? `Your ${pkg.name} is paid; its credits arrive within a minute. Refresh this page to see them.`
+                : `Your payment for the ${pkg.name} is still being processed; its credits arrive when it clears.`,
+            );
+          }
+        }
+        // One key per session replaced: racing requests share it, a later one (after expiry) does not.
+        idempotencyKey = `checkout:${user.id}:${pkg.id}:after:${pending?.checkout_session_id ?? 'none'}`;
       }
       const base = deps.publicBaseUrl.replace(/\/$/, '');
       let session: Stripe.Checkout.Session;
       try {
-        session = await deps.stripe.checkout.sessions.create({
-          mode: 'payment',
-          client_reference_id: user.id,
-          customer_email: user.email,
-          metadata: { packageId: pkg.id, userId: user.id },
-          payment_intent_data: { metadata: { packageId: pkg.id, userId: user.id } },
-          line_items: [
-            {
-              quantity: 1,
-              price_data: {
-                currency: pkg.currency,
-                unit_amount: pkg.price_cents,
-                product_data: {
-                  name: `GloriaMundo ${pkg.name}: ${Number(pkg.credits).toLocaleString('en-US')} credits`,
+        session = await stripe.checkout.sessions.create(
+          {
+            mode: 'payment',
+            client_reference_id: user.id,
+            customer_email: user.email,
+            metadata: { packageId: pkg.id, userId: user.id },
+            payment_intent_data: { metadata: { packageId: pkg.id, userId: user.id } },
+            line_items: [
+              {
+                quantity: 1,
+                price_data: {
+                  currency: pkg.currency,
+                  unit_amount: pkg.price_cents,
+                  product_data: {
+                    name: `GloriaMundo ${pkg.name}: ${Number(pkg.credits).toLocaleString('en-US')} credits`,
+                  },
                 },
               },
-            },
-          ],
-          success_url: `${base}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
-          cancel_url: `${base}/billing/cancel`,
-        });
+            ],
+            success_url: `${base}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+            cancel_url: `${base}/billing/cancel`,
+          },
+          idempotencyKey ? { idempotencyKey } : undefined,
+        );
       } catch (err) {
         throw new AppError(
           'unavailable',
-          `The payment provider could not start a checkout: ${(err as Error).message}`,
+          `The payment provider could not start a checkout (${(err as Error).message}). Try again in a minute.`,
         );
       }
-      if (!session.url) throw new AppError('unavailable', 'The payment provider returned no checkout page');
+      if (!session.url) {
+        throw new AppError(
+          'unavailable',
+          'The payment provider returned no checkout page. Try again in a minute.',
+        );
+      }
       await billingStore(db).insertPendingPurchase({
         sessionId: session.id,
         userId: user.id,
@@ -195,43 +273,68 @@ export function billingService(deps: {
     /**
      * Verifies and applies one Stripe event. The event id is recorded in the same transaction
      * as its effect, so a retried or duplicated event changes nothing the second time.
+     *
+     * A correctly signed body that is not JSON, not an event, or (for the types acted on) whose
+     * `data.object` lacks a field used or has one of the wrong type, is refused with 400
+     * `invalid_request` naming the fields, before anything is written: nothing is recorded,
+     * so Stripe keeps retrying and its dashboard shows the failure until someone looks. Types
+     * not acted on are recorded as `ignored` (200) whatever their shape.
      */
     async webhook(rawBody: string, signature: string | null): Promise<{ outcome: string }> {
-      if (!deps.webhookSecret)
-        throw new AppError('unavailable', 'Payments are not configured on this server');
-      let event: Stripe.Event;
+      const secret = deps.webhookSecret;
+      if (!secret) throw new AppError('unavailable', 'Payments are not configured on this server.');
       try {
-        event = Stripe.webhooks.constructEvent(rawBody, signature ?? '', deps.webhookSecret);
+        if (!Stripe.webhooks.signature) throw new Error('the stripe library has no signature helper');
+        Stripe.webhooks.signature.verifyHeader(rawBody, signature ?? '', secret);
       } catch {
-        throw new AppError('invalid_signature', 'The Stripe-Signature header does not match the body');
+        throw new AppError('invalid_signature', 'The Stripe-Signature header does not match the body.');
+      }
+      // Signed, so Stripe's; but its shape is checked before anything is written (400: unchanged).
+      let json: unknown;
+      try {
+        json = JSON.parse(rawBody);
+      } catch {
+        throw new AppError(
+          'invalid_request',
+          'The webhook body is correctly signed but is not JSON. Nothing was changed.',
+        );
+      }
+      const envelope = stripeEvent.safeParse(json);
+      if (!envelope.success) {
+        throw unusable('The webhook body is correctly signed but is not a Stripe event', [], envelope.error);
+      }
+      const event = envelope.data;
+      const cannotUse = `The Stripe event ${event.id} (${event.type}) is correctly signed but cannot be used`;
+      let apply: (tx: Db) => Promise<string> = async () => 'ignored';
+      if (
+        event.type === 'checkout.session.completed' ||
+        event.type === 'checkout.session.async_payment_succeeded'
+      ) {
+        const session = stripeCheckoutSession.safeParse(event.data?.object);
+        if (!session.success) throw unusable(cannotUse, ['data', 'object'], session.error);
+        apply = (tx) => grant(tx, event.id, session.data);
+      } else if (event.type === 'charge.refunded') {
+        const charge = stripeRefundedCharge.safeParse(event.data?.object);
+        if (!charge.success) throw unusable(cannotUse, ['data', 'object'], charge.error);
+        const paymentIntent = idOf(charge.data.payment_intent);
+        apply = async (tx) => {
+          // A charge without a payment intent was not made by Checkout: not one of ours.
+          if (!paymentIntent) return 'ignored_charge_without_payment_intent';
+          await billingStore(tx).lockPayment(paymentIntent);
+          await billingStore(tx).upsertRefund({
+            paymentIntent,
+            chargeAmount: charge.data.amount,
+            refunded: charge.data.amount_refunded,
+            at: clock.now(),
+          });
+          return applyRefunds(tx, paymentIntent);
+        };
       }
       return db.tx(async (tx) => {
         if (!(await billingStore(tx).recordEvent(event.id, event.type, clock.now()))) {
           return { outcome: 'duplicate' };
         }
-        let outcome = 'ignored';
-        const object: unknown = event.data.object;
-        if (
-          event.type === 'checkout.session.completed' ||
-          event.type === 'checkout.session.async_payment_succeeded'
-        ) {
-          outcome = await grant(tx, event.id, object);
-        } else if (event.type === 'charge.refunded') {
-          const charge = refundedCharge.safeParse(object);
-          const paymentIntent = charge.success ? idOf(charge.data.payment_intent) : null;
-          if (!charge.success || !paymentIntent) {
-            outcome = 'malformed_charge';
-          } else {
-            await billingStore(tx).lockPayment(paymentIntent);
-            await billingStore(tx).upsertRefund({
-              paymentIntent,
-              chargeAmount: charge.data.amount,
-              refunded: charge.data.amount_refunded,
-              at: clock.now(),
-            });
-            outcome = await applyRefunds(tx, paymentIntent);
-          }
-        }
+        const outcome = await apply(tx);
         await billingStore(tx).setOutcome(event.id, outcome);
         return { outcome };
       });

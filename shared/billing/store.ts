@@ -26,9 +26,31 @@ export const billingStore = (db: Db) => ({
   packages: () => db.many<PackageRow>(`SELECT * FROM packages WHERE active ORDER BY sort`),
   packageById: (id: string) =>
     db.maybeOne<PackageRow>(`SELECT * FROM packages WHERE id = $1 AND active`, [id]),
-  hasPaidPurchase: async (userId: string) =>
+  /** Whether the user has paid for anything (optionally: anything but this session). */
+  hasPaidPurchase: async (userId: string, exceptSessionId?: string) =>
     Boolean(
-      await db.maybeOne(`SELECT 1 FROM purchases WHERE user_id = $1 AND status = 'paid' LIMIT 1`, [userId]),
+      await db.maybeOne(
+        `SELECT 1 FROM purchases WHERE user_id = $1 AND status = 'paid'
+            AND ($2::text IS NULL OR checkout_session_id <> $2) LIMIT 1`,
+        [userId, exceptSessionId ?? null],
+      ),
+    ),
+
+  /** The user's most recent checkout for a first-purchase package that has not been paid. */
+  pendingFirstPurchase: (userId: string) =>
+    db.maybeOne<PurchaseRow>(
+      `SELECT p.* FROM purchases p JOIN packages k ON k.id = p.package_id
+        WHERE p.user_id = $1 AND p.status = 'pending' AND k.first_purchase_only
+        ORDER BY p.created_at DESC, p.checkout_session_id DESC LIMIT 1`,
+      [userId],
+    ),
+
+  /** The regular price: the smallest package anyone may buy again, in that currency. */
+  regularPackage: (currency: string) =>
+    db.maybeOne<PackageRow>(
+      `SELECT * FROM packages WHERE active AND NOT first_purchase_only AND currency = $1
+        ORDER BY price_cents, id LIMIT 1`,
+      [currency],
     ),
 
   insertPendingPurchase: (p: { sessionId: string; userId: string; pkg: PackageRow; at: Date }) =>
@@ -50,12 +72,14 @@ export const billingStore = (db: Db) => ({
 
   /**
    * Marks a session paid exactly once, whichever of its events arrives first; returns the row
-   * only for the call that made the change.
+   * only for the call that made the change. `credits` is what the payment buys (the package's,
+   * unless a first-purchase package is paid for after another purchase).
    */
   markPaid: (p: {
     sessionId: string;
     userId: string;
     pkg: PackageRow;
+    credits: number;
     paymentIntent: string | null;
     at: Date;
   }) =>
@@ -64,19 +88,10 @@ export const billingStore = (db: Db) => ({
                                    status, payment_intent, created_at, paid_at)
        VALUES ($1, $2, $3, $4, $5, $6, 'paid', $7, $8, $8)
        ON CONFLICT (checkout_session_id) DO UPDATE SET status = 'paid', payment_intent = EXCLUDED.payment_intent,
-              paid_at = EXCLUDED.paid_at
+              paid_at = EXCLUDED.paid_at, credits = EXCLUDED.credits
         WHERE p.status <> 'paid'
        RETURNING *`,
-      [
-        p.sessionId,
-        p.userId,
-        p.pkg.id,
-        p.pkg.credits,
-        p.pkg.price_cents,
-        p.pkg.currency,
-        p.paymentIntent,
-        p.at,
-      ],
+      [p.sessionId, p.userId, p.pkg.id, p.credits, p.pkg.price_cents, p.pkg.currency, p.paymentIntent, p.at],
     ),
 
   markMismatch: (p: {

@@ -57,3 +57,66 @@ export const usageResponse = z.object({
   byDay: z.array(z.object({ date: z.string(), credits: z.number().int() })),
 });
 export type UsageResponse = z.infer<typeof usageResponse>;
+
+/*
+ * Stripe webhook events: the fields the webhook acts on, checked rather than trusted. A signed
+ * event is Stripe's word, but its shape still decides which SQL runs, so anything these
+ * schemas refuse is answered 400 and changes nothing. Extra fields are ignored.
+ */
+
+/** Text that may reach a query: bounded, and without U+0000 (PostgreSQL text cannot hold it). */
+const stripeText = (what: string, max = 255) =>
+  z
+    .string({ error: `${what} must be text` })
+    .min(1, `${what} must not be empty`)
+    .max(max, `${what} must be at most ${max} characters`)
+    .refine((s) => !s.includes('\u0000'), `${what} must not contain NUL characters`);
+
+/** A whole amount in the currency's smallest unit, as our integer columns can hold it. */
+const stripeAmount = (what: string) =>
+  z
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be a whole number of the currency's smallest unit (cents)`)
+    .min(0, `${what} must not be negative`)
+    .max(2_147_483_647, `${what} is larger than any payment this app sells`);
+
+/** An id Stripe may send bare or expanded into its object. */
+const stripeRef = (what: string) =>
+  z.union([stripeText(what), z.looseObject({ id: stripeText(`${what}.id`) })], {
+    error: `${what} must be an id or an object with an id`,
+  });
+
+/** The envelope: an event's id and type (data.object is checked per type, by the schemas below). */
+export const stripeEvent = z.looseObject({
+  id: stripeText('id'),
+  type: stripeText('type'),
+  data: z.looseObject({ object: z.unknown() }).optional(),
+});
+export type StripeEventEnvelope = z.infer<typeof stripeEvent>;
+
+/** `checkout.session.completed` and `checkout.session.async_payment_succeeded`: a Checkout Session. */
+export const stripeCheckoutSession = z.looseObject({
+  id: stripeText('id'),
+  payment_status: stripeText('payment_status', 64),
+  amount_total: stripeAmount('amount_total').nullable(),
+  currency: stripeText('currency', 16).nullable(),
+  client_reference_id: stripeText('client_reference_id').nullish(),
+  metadata: z
+    .record(z.string(), z.string({ error: 'metadata values must be text' }))
+    .nullish()
+    .refine(
+      (m) => !m || Object.values(m).every((v) => v.length <= 500 && !v.includes('\u0000')),
+      'metadata values must be at most 500 characters, without NUL characters',
+    ),
+  payment_intent: stripeRef('payment_intent').nullish(),
+});
+export type StripeCheckoutSession = z.infer<typeof stripeCheckoutSession>;
+
+/** `charge.refunded`: the charge with its cumulative refunded amount. */
+export const stripeRefundedCharge = z.looseObject({
+  id: stripeText('id'),
+  amount: stripeAmount('amount'),
+  amount_refunded: stripeAmount('amount_refunded'),
+  payment_intent: stripeRef('payment_intent').nullish(),
+});
+export type StripeRefundedCharge = z.infer<typeof stripeRefundedCharge>;

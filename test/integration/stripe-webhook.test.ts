@@ -208,6 +208,47 @@ describe('Stripe webhook (verified by the real stripe library)', () => {
     expect((await c.get('/api/billing/packages')).body.checkoutEnabled).toBe(false);
   });
 
+  it('a signed event it cannot use is 400 with a sentence naming the field, never 500, and changes nothing', async () => {
+    const { userId } = await account();
+    const good = completed(userId, { session: uid('cs'), pi: uid('pi') });
+    const object = good.data.object;
+    const broken = [
+      { ...good, id: uid('evt'), data: undefined },
+      { ...good, id: uid('evt'), data: {} },
+      { ...good, id: uid('evt'), data: { object: { ...object, amount_total: '1000' } } },
+      { ...good, id: uid('evt'), data: { object: { ...object, payment_intent: 7 } } },
+      { ...good, id: uid('evt'), data: { object: { ...object, client_reference_id: `${userId}\u0000` } } },
+      {
+        ...good,
+        id: uid('evt'),
+        type: 'charge.refunded',
+        data: { object: { id: uid('ch'), amount: 'all' } },
+      },
+      { type: 'checkout.session.completed', data: { object } },
+    ];
+    for (const event of broken) {
+      const res = await send(event);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+      expect(res.body.error.message).toMatch(/correctly signed but .*\. Nothing was changed\.$/);
+    }
+    const amount = await send({
+      ...good,
+      id: uid('evt'),
+      data: { object: { ...object, amount_total: '1000' } },
+    });
+    expect(amount.body.error.message).toMatch(/data\.object\.amount_total: amount_total must be a number/);
+    expect(await state(userId)).toEqual({ credits: 0, ledger: [] });
+    expect(
+      await stack.db.maybeOne(`SELECT 1 FROM stripe_events WHERE id = ANY($1)`, [
+        broken.map((e) => ('id' in e ? e.id : null)),
+      ]),
+    ).toBeNull();
+    // the well-formed event is still applied afterwards: the refusals recorded nothing
+    expect((await send(good)).status).toBe(200);
+    expect((await state(userId)).credits).toBe(1_000_000);
+  });
+
   it('answers 200 to event types it ignores', async () => {
     const res = await send({
       id: uid('evt'),
