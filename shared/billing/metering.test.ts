@@ -87,7 +87,7 @@ describe('credit metering', () => {
       ),
     ).rejects.toMatchObject({
       code: 'insufficient_credits',
-      message: expect.stringContaining('10,260 credits') as unknown,
+      message: expect.stringContaining('10,260 credits') as string,
     } satisfies Partial<AppError>);
     expect(await user()).toEqual({ credits: 10_000, held: 420 });
   });
