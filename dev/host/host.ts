@@ -76,7 +76,10 @@ export interface LocalHost {
   registry: Registry;
   /** This host's appHookData (a copy of the option), shared by all its hooks. */
   appHookData: Record<string, unknown>;
-  /** What the app's programming model reported (`app.setup`), e.g. `HttpUri` when streaming. */
+  /**
+   * What the app's programming model reported (`app.setup`): `HttpUri` when streaming (a
+   * placeholder; no proxy server runs), plus any `app.setup({ capabilities })`.
+   */
   capabilities: Record<string, string>;
   /** `app.setup({ enableHttpStream: true })`: bodies stream; otherwise they are buffered whole. */
   httpStream: boolean;
