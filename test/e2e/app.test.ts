@@ -8,11 +8,14 @@ import { startStack } from '../helpers/stack';
 import { e2e, launchBrowser } from './browser';
 import { billingScenarios } from './scenarios/billing';
 import { chatScenarios } from './scenarios/chat';
+import { draftScenarios } from './scenarios/drafts';
 import { layoutScenarios } from './scenarios/layout';
+import { demoBannerScenarios, versionScenarios } from './scenarios/versions';
 
 beforeAll(async () => {
   [e2e.stack, e2e.browser] = await Promise.all([
-    startStack({ webDist: inject('webDist'), stripe: true }),
+    // The name the local host gives its offline demo model: the web app shows a banner for it.
+    startStack({ webDist: inject('webDist'), stripe: true, env: { UPSTREAM_NAME: 'offline-demo' } }),
     launchBrowser(),
   ]);
 });
@@ -25,3 +28,6 @@ afterAll(async () => {
 chatScenarios();
 layoutScenarios();
 billingScenarios();
+draftScenarios();
+versionScenarios();
+demoBannerScenarios();

@@ -43,7 +43,9 @@ export const chatScenarios = () =>
       await page.getByRole('button', { name: /^Model:/ }).click();
       await page.getByRole('combobox', { name: 'Search models' }).fill('gemma 3 27b');
       await page.getByRole('group', { name: 'Show only' }).getByRole('button', { name: 'Free' }).click();
-      await expect.poll(() => page.getByRole('option').count()).toBe(1);
+      await expect
+        .poll(() => page.getByRole('listbox', { name: 'Models' }).getByRole('option').count())
+        .toBe(1);
       await page.getByRole('combobox', { name: 'Search models' }).press('Enter');
       await expect
         .poll(() => page.getByRole('button', { name: /^Model:/ }).textContent())
@@ -51,9 +53,10 @@ export const chatScenarios = () =>
 
       stack().upstream.script({ chunks: words(60), chunkDelayMs: 100 });
       await send('Count slowly for me');
-      // The user's message shows at once; the composer is disabled and offers Stop instead of Send.
+      // The user's message shows at once; Stop is offered, and the composer stays usable.
       await expect.poll(() => page.locator('.user-bubble').last().textContent()).toBe('Count slowly for me');
-      await expect.poll(() => page.locator('#composer-input').isDisabled()).toBe(true);
+      await page.getByRole('button', { name: 'Stop reply' }).waitFor();
+      expect(await page.locator('#composer-input').isDisabled()).toBe(false);
 
       const lengths: number[] = [];
       for (let i = 0; i < 40 && lengths.length < 4; i++) {
@@ -69,7 +72,7 @@ export const chatScenarios = () =>
       const stoppedText = await replyText();
       expect(stoppedText.length).toBeGreaterThan(0);
       expect(stoppedText).not.toContain('word59');
-      await expect.poll(() => page.locator('#composer-input').isDisabled()).toBe(false);
+      await page.getByRole('button', { name: 'Stop reply' }).waitFor({ state: 'hidden' });
       const asked = stack().upstream.requests.find((r) =>
         JSON.stringify(r.body).includes('Count slowly for me'),
       );
@@ -106,9 +109,21 @@ export const chatScenarios = () =>
       expect(soFar).not.toContain('step39');
       expect(await page.getByRole('button', { name: 'Stop reply' }).isVisible()).toBe(true);
 
+      // The rest arrives through the resume stream as it is written: chunk by chunk (every 120 ms),
+      // not in the one-second steps of reading the conversation again, and never shorter than shown.
+      const lengths = [soFar.length];
+      for (let i = 0; i < 15; i++) {
+        await page.waitForTimeout(80);
+        lengths.push((await replyText()).length);
+      }
+      for (let i = 1; i < lengths.length; i++) {
+        expect(lengths[i], `never shorter: ${lengths.join(', ')}`).toBeGreaterThanOrEqual(lengths[i - 1]!);
+      }
+      expect(new Set(lengths).size, `grew in small steps: ${lengths.join(', ')}`).toBeGreaterThanOrEqual(5);
+
       await lastReply().locator('.reply-meta').waitFor({ timeout: 15_000 });
       expect(await replyText()).toBe(chunks.join('').trim());
-      await expect.poll(() => page.locator('#composer-input').isDisabled()).toBe(false);
+      await page.getByRole('button', { name: 'Stop reply' }).waitFor({ state: 'hidden' });
       await waitForTitle();
     });
 
@@ -130,11 +145,26 @@ export const chatScenarios = () =>
       expect(await failure.textContent()).toContain('The reply failed');
       expect(await replyText()).toContain('partial2');
 
+      const questions = await page.locator('.user-bubble').count();
       stack().upstream.script({ text: 'Second time lucky.' });
       await failure.getByRole('button', { name: 'Retry' }).click();
       await expect.poll(replyText, { timeout: 10_000 }).toBe('Second time lucky.');
       await lastReply().locator('.reply-meta').waitFor();
+      // A new version of the reply replaces the failed one; the question is not sent twice.
+      expect(await page.locator('.user-bubble').count()).toBe(questions);
       expect(await page.locator('.user-bubble').last().textContent()).toBe('This will break');
+      await expect
+        .poll(() => lastReply().getByRole('group', { name: 'Versions' }).textContent())
+        .toContain('2/2');
+      const asked = stack().upstream.requests.filter((r) =>
+        JSON.stringify(r.body).includes('This will break'),
+      );
+      const last = asked.at(-1)?.body as { messages: { role: string; content: unknown }[] };
+      expect(
+        last.messages.filter(
+          (m) => m.role === 'user' && JSON.stringify(m.content).includes('This will break'),
+        ),
+      ).toHaveLength(1);
       // Screen readers hear the reply through the polite live region, not the re-rendered message.
       const live = page.locator('[aria-live="polite"][aria-atomic="true"]');
       await expect.poll(() => live.textContent()).toBe('Second time lucky. Reply complete.');
