@@ -1,8 +1,5 @@
 import { z } from 'zod';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 /** An empty value (as local.settings.json lists them) means unset. */
 const optionalString = z
   .string()

@@ -30,6 +30,8 @@ export interface ScriptStep {
   noUsage?: boolean;
   /** Send usage without `cost`. */
   noCost?: boolean;
+  /** Report this `usage.cost` (US$) instead of tokens × price, as OpenRouter does for a provider's own price. */
+  cost?: number;
   /** Delay before each chunk of this request. */
   chunkDelayMs?: number;
   /** Send only keep-alive comments (every 500 ms) until the client gives up. */
@@ -78,6 +80,7 @@ const scriptStepSchema = z.strictObject({
   noDone: z.boolean().optional(),
   noUsage: z.boolean().optional(),
   noCost: z.boolean().optional(),
+  cost: z.number().min(0).optional(),
   chunkDelayMs: z.number().min(0).optional(),
   hang: z.boolean().optional(),
   firstByteDelayMs: z.number().min(0).optional(),
@@ -226,7 +229,7 @@ function composeReply(body: ChatBody, model: ModelInfo, plan: Plan) {
   const promptTokens = Math.ceil(promptChars / 4);
   const completionTokens = Math.ceil([...reasoning, ...content].join('').length / 4);
   const price = model.pricing ?? { prompt: 0, completion: 0 };
-  const cost = promptTokens * price.prompt + completionTokens * price.completion;
+  const cost = plan.cost ?? promptTokens * price.prompt + completionTokens * price.completion;
   return {
     reasoning,
     content,

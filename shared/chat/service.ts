@@ -350,23 +350,29 @@ export function chatService(deps: {
                   },
                 },
           ];
+    if (credits !== null) {
+      await enqueueAfterReply({
+        userId: r.userId,
+        conversationId: r.conversationId,
+        questionId: r.ids.question,
+        replyId: r.ids.reply,
+        status,
+        content,
+        untitled: r.untitled,
+        incognito: r.incognito,
+      });
+    }
     for (const e of last) {
       r.emit(e);
       for (const l of listeners) l(e);
     }
-    if (credits === null) return;
+  }
 
-    const finished: FinishedReply = {
-      userId: r.userId,
-      conversationId: r.conversationId,
-      questionId: r.ids.question,
-      replyId: r.ids.reply,
-      status,
-      content,
-      untitled: r.untitled,
-      incognito: r.incognito,
-    };
-    // Nothing runs after a response ends in Azure, so follow-up work goes to queues.
+  /**
+   * Follow-up work goes to queues (nothing runs after a response ends in Azure), before the
+   * reply's last event: whoever sees `done` can count on the jobs being on their queues.
+   */
+  async function enqueueAfterReply(finished: FinishedReply) {
     for (const a of deps.afterReply) {
       const payload = a.payload(finished);
       if (payload)
@@ -487,7 +493,8 @@ export function chatService(deps: {
           maxTokens: row.max_tokens ?? 0,
         },
       });
-      let sent = Math.min(from, row.content.length);
+      // The client has `from` characters; a flushed row may hold fewer, the live reply more.
+      let sent = from;
       const rest = (content: string) => {
         if (content.length > sent) out.push({ event: 'delta', data: { text: content.slice(sent) } });
         sent = Math.max(sent, content.length);

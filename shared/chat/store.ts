@@ -190,10 +190,13 @@ export const chatStore = (db: Db) => ({
       ],
     ),
 
-  /** Which of these replies someone asked to stop; a reply whose row is gone (deleted) counts. */
+  /**
+   * Which of these replies should stop: someone asked, the row is gone (deleted), or something
+   * else ended it (the reaper took it for dead).
+   */
   stopsRequested: async (generationIds: string[]) => {
     const rows = await db.many<{ id: string; stop_requested: boolean }>(
-      `SELECT id, stop_requested FROM generations WHERE id = ANY($1::text[])`,
+      `SELECT id, stop_requested OR status <> 'streaming' AS stop_requested FROM generations WHERE id = ANY($1::text[])`,
       [generationIds],
     );
     const present = new Map(rows.map((r) => [r.id, r.stop_requested]));

@@ -128,15 +128,18 @@ export const conversationStore = (db: Db) => ({
       ],
     ),
 
-  /** Makes the branch through `messageId` active, down to the newest message under it. */
+  /**
+   * Makes the branch through `messageId` active, down to the newest message under it. Newest by
+   * created_at: a question and its reply are written by one statement, whose seq order is not theirs.
+   */
   activateBranch: (userId: string, id: string, messageId: string) =>
     db.maybeOne<ConversationRow>(
       `WITH RECURSIVE sub AS (
-         SELECT m.id, m.seq FROM messages m WHERE m.id = $3 AND m.conversation_id = $1 AND m.user_id = $2
+         SELECT m.id, m.created_at, m.seq FROM messages m WHERE m.id = $3 AND m.conversation_id = $1 AND m.user_id = $2
          UNION ALL
-         SELECT m.id, m.seq FROM messages m JOIN sub s ON m.parent_id = s.id
+         SELECT m.id, m.created_at, m.seq FROM messages m JOIN sub s ON m.parent_id = s.id
        )
-       UPDATE conversations SET active_message_id = (SELECT id FROM sub ORDER BY seq DESC LIMIT 1)
+       UPDATE conversations SET active_message_id = (SELECT id FROM sub ORDER BY created_at DESC, seq DESC LIMIT 1)
         WHERE id = $1 AND user_id = $2 AND EXISTS (SELECT 1 FROM sub) RETURNING *`,
       [id, userId, messageId],
     ),
@@ -163,7 +166,7 @@ export const conversationStore = (db: Db) => ({
        )
        SELECT p.*, ARRAY(SELECT s.id FROM messages s
                           WHERE s.conversation_id = $1 AND s.parent_id IS NOT DISTINCT FROM p.parent_id
-                          ORDER BY s.seq) AS sibling_ids
+                          ORDER BY s.created_at, s.seq) AS sibling_ids
          FROM path p ORDER BY p.depth DESC`,
       [conversationId, userId],
     ),

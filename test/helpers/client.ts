@@ -43,6 +43,7 @@ export class ApiClient {
 
   get = <T = any>(path: string) => this.request<T>('GET', path);
   post = <T = any>(path: string, body?: unknown) => this.request<T>('POST', path, body);
+  patch = <T = any>(path: string, body?: unknown) => this.request<T>('PATCH', path, body);
 
   async register(email = `u${Math.random().toString(36).slice(2)}@example.com`, password = 'correct horse') {
     const res = await this.post('/api/auth/register', { email, password });
@@ -58,15 +59,41 @@ export class ApiClient {
   }
 
   /** Opens a reply stream; `events` resolves when the stream ends, `onEvent` sees each as it comes. */
-  async stream(conversationId: string, body: Record<string, unknown>, onEvent?: (e: StreamEvent) => void) {
-    const res = await fetch(`${this.baseUrl}/api/conversations/${conversationId}/messages`, {
-      method: 'POST',
+  stream(conversationId: string, body: Record<string, unknown>, onEvent?: (e: StreamEvent) => void) {
+    return this.streamAt('POST', `/api/conversations/${conversationId}/messages`, body, onEvent);
+  }
+
+  regenerate(conversationId: string, messageId: string, body: Record<string, unknown> = {}) {
+    return this.streamAt(
+      'POST',
+      `/api/conversations/${conversationId}/messages/${messageId}/regenerate`,
+      body,
+    );
+  }
+
+  resume(conversationId: string, messageId: string, from: number, onEvent?: (e: StreamEvent) => void) {
+    return this.streamAt(
+      'GET',
+      `/api/conversations/${conversationId}/messages/${messageId}/stream?from=${from}`,
+      undefined,
+      onEvent,
+    );
+  }
+
+  async streamAt(
+    method: string,
+    path: string,
+    body: Record<string, unknown> | undefined,
+    onEvent?: (e: StreamEvent) => void,
+  ) {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
       headers: {
         'content-type': 'application/json',
         cookie: this.cookie ?? '',
         'x-csrf-token': this.csrf ?? '',
       },
-      body: JSON.stringify(body),
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!res.headers.get('content-type')?.startsWith('text/event-stream')) {
       return {

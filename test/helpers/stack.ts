@@ -5,6 +5,7 @@ import type { QueueSettings } from '../../dev/host/host-config';
 import { startFakeUpstream, type FakeUpstream } from '../../dev/fake-upstream/server';
 import { CORE_KEY } from '../../functions/platform/core';
 import type { ChatTimings } from '../../shared/chat/service';
+import type { Clock } from '../../shared/clock';
 import { loadConfig } from '../../shared/config';
 import type { Db } from '../../shared/db/db';
 import { openAiUpstream } from '../../shared/llm/upstream';
@@ -32,6 +33,8 @@ export async function startStack(
   opts: {
     env?: Record<string, string>;
     timings?: Partial<ChatTimings>;
+    /** The core's clock (a test moves it to make time pass). */
+    clock?: Clock;
     queues?: Partial<QueueSettings>;
     stripe?: boolean;
     /** A built web app to serve at `/` (the end-to-end tests); none by default. */
@@ -75,6 +78,7 @@ export async function startStack(
       timeoutMs: config.UPSTREAM_IDLE_SECONDS * 1000,
     }),
     timings: opts.timings,
+    clock: opts.clock,
     log: () => undefined,
   });
   await services.ready();
