@@ -31,6 +31,8 @@ export const configSchema = z.object({
   MIN_REPLY_TOKENS: z.coerce.number().int().min(1).max(100_000).default(256),
   STREAM_DEADLINE_SECONDS: z.coerce.number().int().min(5).max(229).default(220),
   CLIENT_IP_HEADER: optionalString,
+  /** Sign-ups one client address may attempt per hour (a taken email counts too). */
+  REGISTRATIONS_PER_CLIENT_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   STRIPE_API_BASE_URL: optionalUrl,

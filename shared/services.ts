@@ -73,7 +73,14 @@ export function createServices(deps: ServiceDeps) {
     db,
     clock,
     jobs,
-    auth: authService({ db, clock, onRegistered: (tx, userId) => billing.grantSignupBonus(tx, userId) }),
+    auth: authService({
+      db,
+      clock,
+      onRegistered: (tx, userId) => billing.grantSignupBonus(tx, userId),
+      policy: {
+        register: { perClient: { limit: config.REGISTRATIONS_PER_CLIENT_PER_HOUR, windowMs: 3600_000 } },
+      },
+    }),
     billing,
     /** Releases holds of replies that never settled and are not streaming. */
     sweepHolds: () => metering.sweepExpired(db),

@@ -5,7 +5,10 @@ import { createStreamParser } from './chat-stream';
 describe('stream parser', () => {
   it('reads back what the server writes, across arbitrary chunk boundaries, skipping comments', () => {
     const wire =
-      sseEvent({ event: 'start', data: { userMessageId: 'u', messageId: 'm', model: 'x/y', maxTokens: 100 } }) +
+      sseEvent({
+        event: 'start',
+        data: { userMessageId: 'u', messageId: 'm', model: 'x/y', maxTokens: 100 },
+      }) +
       sseComment('ping') +
       sseEvent({ event: 'delta', data: { text: 'line one\nline "two"' } }) +
       sseEvent({ event: 'done', data: { status: 'complete' } });

@@ -15,7 +15,11 @@ import { demoBannerScenarios, versionScenarios } from './scenarios/versions';
 beforeAll(async () => {
   [e2e.stack, e2e.browser] = await Promise.all([
     // The name the local host gives its offline demo model: the web app shows a banner for it.
-    startStack({ webDist: inject('webDist'), stripe: true, env: { UPSTREAM_NAME: 'offline-demo' } }),
+    startStack({
+      webDist: inject('webDist'),
+      stripe: true,
+      env: { UPSTREAM_NAME: 'offline-demo', REGISTRATIONS_PER_CLIENT_PER_HOUR: '1000' },
+    }),
     launchBrowser(),
   ]);
 });
