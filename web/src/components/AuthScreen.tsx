@@ -8,26 +8,54 @@ type Mode = 'sign-in' | 'sign-up';
 const MIN_PASSWORD = 8;
 
 /** Turns an API refusal into a sentence that says what to do next. */
-function explain(err: unknown, mode: Mode): string {
+function explain(err: unknown): string {
   if (!isApiError(err)) return 'Something went wrong. Try again.';
   switch (err.code) {
     case 'invalid_credentials':
-      return 'That email and password do not match an account.';
+      return 'That email and password do not match an account. Check both, or create an account.';
     case 'conflict':
       return 'An account with this email already exists. Sign in instead.';
     case 'rate_limited':
       return `Too many attempts. Try again in ${err.retryAfterSeconds ?? 60} seconds.`;
-    case 'invalid_request':
-      return mode === 'sign-up' ? `Check the form: ${err.message}` : err.message;
     default:
+      // The server's messages are sentences that say what to change (API.md).
       return err.message;
   }
 }
 
+const AUTH_ERRORS: Record<string, string> = {
+  state_mismatch: 'Sign-in took too long or was started in another tab. Try again.',
+  invalid_token: 'The provider’s answer could not be verified. Try again.',
+  email_unverified:
+    'That account’s email address is not verified with the provider. Verify it there, or sign in with a password.',
+  denied: 'Sign-in was cancelled at the provider. Try again when you are ready.',
+  provider_error: 'The provider could not sign you in just now. Try again in a moment.',
+};
+
 /** OAuth callbacks come back to `/?authError=...` (API.md). */
 function authErrorFromUrl(): string | null {
   const code = new URLSearchParams(location.search).get('authError');
-  return code ? `Sign-in with that provider did not complete (${code}).` : null;
+  if (!code) return null;
+  return AUTH_ERRORS[code] ?? 'Sign-in with that provider did not complete. Try again.';
+}
+
+/**
+ * The form checked with the server's own rules (shared/contracts/auth), so a message says what to
+ * change before anything is sent. The rules carry zod, which is not part of the first load: they
+ * are fetched when the form is first submitted.
+ */
+async function problemWith(mode: Mode, form: { email: string; password: string; name: string }) {
+  let rules: typeof import('../../../shared/contracts/auth');
+  try {
+    rules = await import('../../../shared/contracts/auth');
+  } catch {
+    // The rules could not be loaded (offline): the server checks the same and says so.
+    return null;
+  }
+  const body = mode === 'sign-up' ? rules.registerBody : rules.loginBody;
+  const { email, password, name } = form;
+  const result = body.safeParse({ email, password, ...(name.trim() ? { name } : {}) });
+  return result.success ? null : (result.error.issues[0]?.message ?? null);
 }
 
 export function AuthScreen() {
@@ -50,17 +78,19 @@ export function AuthScreen() {
 
   async function submit(event: Event) {
     event.preventDefault();
-    if (mode === 'sign-up' && password.length < MIN_PASSWORD) {
-      setError(`Use a password of at least ${MIN_PASSWORD} characters.`);
-      return;
-    }
     setBusy(true);
     setError(null);
+    const problem = await problemWith(mode, { email, password, name });
+    if (problem) {
+      setError(problem);
+      setBusy(false);
+      return;
+    }
     try {
       if (mode === 'sign-in') await session.signIn(email.trim(), password);
       else await session.signUp(email.trim(), password, name.trim() || undefined);
     } catch (err) {
-      setError(explain(err, mode));
+      setError(explain(err));
       setBusy(false);
     }
   }
@@ -82,6 +112,8 @@ export function AuthScreen() {
         <form
           class="auth-form"
           onSubmit={(e) => void submit(e)}
+          // The messages are ours (the server's rules, saying what to change), not the browser's.
+          noValidate
 
           aria-describedby="auth-error"
         >
