@@ -102,6 +102,28 @@ export const versionScenarios = () =>
       expect(tab.errors).toEqual([]);
     });
 
+    it('asks for the reply length chosen, and says so under a reply cut at that length', async () => {
+      const select = page.getByRole('combobox', { name: 'Reply length' });
+      await select.selectOption({ label: 'Up to 500 tokens' });
+      e2e.stack.upstream.script({ text: 'A long story. '.repeat(300) });
+      await send('Tell me a long story');
+      const note = lastReply().locator('.reply-note');
+      await note.waitFor({ timeout: 10_000 });
+      expect(await note.textContent()).toContain('The reply reached its length limit of 500 tokens.');
+      const asked = e2e.stack.upstream.requests.filter((r) =>
+        JSON.stringify(r.body).includes('a long story'),
+      );
+      const body = asked.at(-1)?.body as { max_tokens?: number; max_completion_tokens?: number };
+      expect(body.max_tokens ?? body.max_completion_tokens).toBe(500);
+      expect((await replyText()).length).toBeLessThanOrEqual(2000);
+      // Remembered in this browser, until changed back.
+      await page.reload();
+      expect(await select.inputValue()).toBe('500');
+      await select.selectOption({ label: 'Default' });
+      await send('Thanks');
+      await lastReply().locator('.reply-meta').waitFor({ timeout: 10_000 });
+    });
+
     it('a reply the markdown renderer cannot handle (2,000 nested quotes) shows plain; the page keeps working', async () => {
       const deep = `${'> '.repeat(2000)}deep end`;
       e2e.stack.upstream.script({ text: deep });
@@ -111,7 +133,7 @@ export const versionScenarios = () =>
       expect(await plain.textContent()).toContain('deep end');
       expect(await lastReply().locator('blockquote').count()).toBe(0);
       // The rest of the conversation and the app around it still render.
-      expect(await page.locator('.user-bubble').count()).toBe(2);
+      expect(await page.locator('.user-bubble').count()).toBe(4);
       expect(await page.locator('.message-assistant').first().locator('.markdown').textContent()).toContain(
         'Seven.',
       );
