@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2e, openPage, screenshot, signUp, type TestPage } from '../browser';
+import { ledgerStore } from '../../../shared/billing/ledger';
+import { e2e, openPage, pageApi, screenshot, signUp, type TestPage } from '../browser';
 
 let tab: TestPage;
 let page: Page;
@@ -143,6 +144,49 @@ export const versionScenarios = () =>
       await page.reload();
       await lastReply().locator('.markdown-plain').waitFor();
       expect(await composer().isVisible()).toBe(true);
+      expect(tab.errors).toEqual([]);
+    });
+    it('a reply capped by the balance says so while it is written, and why it ended', async () => {
+      // A balance that covers a short reply of a paid model, not the 8,000 tokens asked for.
+      const me = await pageApi<{ body: { user: { id: string } } }>(page, 'GET', '/api/auth/session');
+      await e2e.stack.db.tx((tx) =>
+        ledgerStore(tx).apply({
+          userId: me.body.user.id,
+          kind: 'grant',
+          credits: 200,
+          reference: `e2e-cap-${me.body.user.id}`,
+          at: new Date(),
+        }),
+      );
+      await page.getByRole('button', { name: 'New chat', exact: true }).click();
+      await page.getByRole('button', { name: /^Model:/ }).click();
+      await page.getByRole('combobox', { name: 'Search models' }).fill('openai/gpt-4o-mini');
+      await page
+        .getByRole('listbox', { name: 'Models' })
+        .getByRole('option')
+        .filter({ has: page.locator('.model-option-id', { hasText: /^openai\/gpt-4o-mini$/ }) })
+        .click();
+      await page
+        .getByRole('combobox', { name: 'Reply length' })
+        .selectOption({ label: 'Up to 8,000 tokens' });
+
+      e2e.stack.upstream.script({ text: 'On and on. '.repeat(1500), chunkDelayMs: 5 });
+      await send('Write until the money runs out');
+      const capped = lastReply().locator('[data-reason="capped"]');
+      await capped.waitFor({ timeout: 10_000 });
+      const allowed = Number(
+        /Capped at ([\d,]+) tokens by your balance\./
+          .exec((await capped.textContent()) ?? '')?.[1]
+          ?.replace(/,/g, ''),
+      );
+      expect(allowed).toBeGreaterThanOrEqual(256);
+      expect(allowed).toBeLessThan(8000);
+      const balance = lastReply().locator('[data-reason="balance"]');
+      await balance.waitFor({ timeout: 15_000 });
+      expect(await balance.textContent()).toContain('because your balance could not pay for more');
+      expect(await balance.getByRole('link', { name: 'Buy credits' }).getAttribute('href')).toBe('/billing');
+      await page.getByRole('combobox', { name: 'Reply length' }).selectOption({ label: 'Default' });
+      await waitForTitle();
       expect(tab.errors).toEqual([]);
     });
   });
