@@ -105,29 +105,23 @@ export const listConversationsResponse = z.object({
 });
 export type ListConversationsResponse = z.infer<typeof listConversationsResponse>;
 
+/** What a conversation can set at creation and change later (null: back to the default). */
+const conversationSettings = {
+  title: title.optional(),
+  model: modelId.optional(),
+  systemPrompt: systemPrompt.nullable().optional(),
+  temperature: temperature.nullable().optional(),
+  maxTokens: maxTokens.nullable().optional(),
+};
+
 export const createConversationBody = z
-  .object({
-    title: title.optional(),
-    model: modelId.optional(),
-    systemPrompt: systemPrompt.nullable().optional(),
-    temperature: temperature.nullable().optional(),
-    maxTokens: maxTokens.nullable().optional(),
-    incognito: z.boolean().optional(),
-  })
+  .object({ ...conversationSettings, incognito: z.boolean().optional() })
   .strict();
 export type CreateConversationBody = z.infer<typeof createConversationBody>;
 
 /** Every field optional; null clears a setting back to the default. */
 export const updateConversationBody = z
-  .object({
-    title: title.optional(),
-    model: modelId.optional(),
-    systemPrompt: systemPrompt.nullable().optional(),
-    temperature: temperature.nullable().optional(),
-    maxTokens: maxTokens.nullable().optional(),
-    pinned: z.boolean().optional(),
-    activeMessageId: id.optional(),
-  })
+  .object({ ...conversationSettings, pinned: z.boolean().optional(), activeMessageId: id.optional() })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'Send at least one field to change.');
 export type UpdateConversationBody = z.infer<typeof updateConversationBody>;
