@@ -325,6 +325,28 @@ describe('useChat: replies', () => {
     expect(chat.messages[1]?.status).toBe('complete');
   });
 
+  it('opened right after its first reply, a conversation without a title picks it up when it is made', async () => {
+    const recent = new Date().toISOString();
+    const messages = [
+      message({ id: 'u1', role: 'user', content: 'Hi' }),
+      message({ id: 'a1', role: 'assistant', parentId: 'u1', content: 'Hello' }),
+    ];
+    vi.mocked(api.getConversation)
+      .mockResolvedValueOnce({ conversation: conversation('c1', { updatedAt: recent }), messages })
+      .mockResolvedValue({
+        conversation: conversation('c1', { updatedAt: recent, title: 'Greetings' }),
+        messages,
+      });
+    const cb = mount({ conversationId: 'c1' });
+    await settle();
+    expect(cb.onConversationChange).not.toHaveBeenCalled();
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 1100));
+    });
+    expect(cb.onConversationChange).toHaveBeenCalledWith(expect.objectContaining({ title: 'Greetings' }));
+    expect(chat.conversation?.title).toBe('Greetings');
+  });
+
   it('falls back to reading the conversation when the server cannot resume', async () => {
     opened([
       message({ id: 'u1', role: 'user', content: 'Tell me' }),

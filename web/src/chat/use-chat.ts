@@ -90,6 +90,9 @@ const RESUME_ATTEMPTS = 5;
  */
 const TITLE_CHECKS_MS = [1000, 2500, 6000, 15_000, 35_000, 65_000];
 
+/** A conversation without a title whose last activity is this recent may still get one. */
+const RECENT_FOR_TITLE_MS = 2 * 60_000;
+
 let localSeq = 0;
 let queueSeq = 0;
 
@@ -421,6 +424,13 @@ export function useChat(options: ChatOptions): Chat {
         setLoading(false);
         const running = detail.messages.findLast((m) => m.role === 'assistant' && m.status === 'streaming');
         if (running) void resume(conversationId, running.id);
+        // Opened (or reloaded) right after its first reply: the title is still being made.
+        else if (
+          !detail.conversation.title &&
+          detail.messages.length > 0 &&
+          Date.now() - Date.parse(detail.conversation.updatedAt) < RECENT_FOR_TITLE_MS
+        )
+          lookForTitle(conversationId);
       },
       (err: unknown) => {
         if (controller.signal.aborted || shownId.current !== conversationId) return;
@@ -433,7 +443,7 @@ export function useChat(options: ChatOptions): Chat {
       },
     );
     return () => controller.abort();
-  }, [conversationId, detach, resume, setMessages, showConversation]);
+  }, [conversationId, detach, lookForTitle, resume, setMessages, showConversation]);
 
   useEffect(() => detach, [detach]);
 
