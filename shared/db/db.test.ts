@@ -43,3 +43,14 @@ describe('db', () => {
     expect(typeof row.credits).toBe('number');
   });
 });
+
+describe('the embedded database', () => {
+  it.skipIf(Boolean(process.env.TEST_DATABASE_URL))(
+    'has pgvector available for a feature migration to create',
+    async () => {
+      await db.exec('CREATE EXTENSION IF NOT EXISTS vector');
+      const row = await db.one<{ d: number }>(`SELECT '[1,2,3]'::vector <-> '[1,2,4]'::vector AS d`);
+      expect(row.d).toBe(1);
+    },
+  );
+});
