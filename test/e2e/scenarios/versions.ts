@@ -120,7 +120,7 @@ export const versionScenarios = () =>
       // Remembered in this browser, until changed back.
       await page.reload();
       expect(await select.inputValue()).toBe('500');
-      await select.selectOption({ label: 'Default' });
+      await select.selectOption({ label: 'Default length' });
       await send('Thanks');
       await lastReply().locator('.reply-meta').waitFor({ timeout: 10_000 });
     });
@@ -185,7 +185,7 @@ export const versionScenarios = () =>
       await balance.waitFor({ timeout: 15_000 });
       expect(await balance.textContent()).toContain('because your balance could not pay for more');
       expect(await balance.getByRole('link', { name: 'Buy credits' }).getAttribute('href')).toBe('/billing');
-      await page.getByRole('combobox', { name: 'Reply length' }).selectOption({ label: 'Default' });
+      await page.getByRole('combobox', { name: 'Reply length' }).selectOption({ label: 'Default length' });
       await waitForTitle();
       expect(tab.errors).toEqual([]);
     });

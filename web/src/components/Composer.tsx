@@ -53,7 +53,7 @@ function ReplyLength({ value, onChange }: { value: number | null; onChange: (v: 
       >
         {REPLY_LENGTHS.map((n) => (
           <option key={n ?? 'default'} value={n === null ? '' : String(n)}>
-            {n === null ? 'Default' : `Up to ${formatNumber(n)} tokens`}
+            {n === null ? 'Default length' : `Up to ${formatNumber(n)} tokens`}
           </option>
         ))}
       </select>
