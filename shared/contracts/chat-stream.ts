@@ -11,7 +11,7 @@ export type DoneReason = z.infer<typeof doneReason>;
  */
 export const streamEvents = {
   start: z.object({
-    /** The user message the reply answers (absent on a resumed stream that does not know it). */
+    /** The user message the reply answers (a resumed stream sends it too). */
     userMessageId: z.string(),
     messageId: z.string(),
     model: z.string(),
