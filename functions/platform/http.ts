@@ -82,8 +82,8 @@ export function http<
       const raw = await readBody(req, opts.maxBody ?? DEFAULT_MAX_BODY, opts.rawBody ?? false);
       const input: PublicInput<unknown, unknown> = {
         core,
-        body: opts.body ? (opts.body).parse(raw ?? {}) : raw,
-        query: opts.query ? (opts.query).parse(rawQuery) : rawQuery,
+        body: opts.body ? opts.body.parse(raw ?? {}) : raw,
+        query: opts.query ? opts.query.parse(rawQuery) : rawQuery,
         params: req.params,
         token,
         clientKey: clientAddress(req, core.config.CLIENT_IP_HEADER),
