@@ -33,6 +33,34 @@ export const configSchema = z.object({
   CLIENT_IP_HEADER: optionalString,
   /** Sign-ups one client address may attempt per hour (a taken email counts too). */
   REGISTRATIONS_PER_CLIENT_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  /** The largest document accepted, by upload or upload link. */
+  DOCUMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(25 * 1024 * 1024),
+  /** Unset: the first configured of azure-openai, openai-compatible, else the local lexical embedder. */
+  EMBEDDINGS_PROVIDER: optionalString.pipe(z.enum(['azure-openai', 'openai-compatible', 'local']).optional()),
+  AZURE_OPENAI_ENDPOINT: optionalUrl,
+  /** Unset with an endpoint: the app's managed identity. */
+  AZURE_OPENAI_API_KEY: optionalString,
+  AZURE_OPENAI_EMBEDDING_DEPLOYMENT: z.string().default('text-embedding-3-small'),
+  AZURE_OPENAI_API_VERSION: z.string().default('2024-10-21'),
+  EMBEDDINGS_BASE_URL: optionalUrl,
+  EMBEDDINGS_API_KEY: optionalString,
+  EMBEDDINGS_MODEL: z.string().default('text-embedding-3-small'),
+  VECTOR_STORE: z.enum(['pgvector', 'mongodb']).default('pgvector'),
+  MONGODB_URI: optionalString,
+  MONGODB_DATABASE: z.string().default('gloriamundo'),
+  /** Google sign-in is offered when the client id is set. */
+  GOOGLE_CLIENT_ID: optionalString,
+  GOOGLE_CLIENT_SECRET: optionalString,
+  GOOGLE_ISSUER: optionalUrl.transform((v) => v ?? 'https://accounts.google.com'),
+  /** Microsoft sign-in is offered when the client id is set. */
+  MICROSOFT_CLIENT_ID: optionalString,
+  MICROSOFT_CLIENT_SECRET: optionalString,
+  MICROSOFT_AUTHORITY: optionalUrl.transform((v) => v ?? 'https://login.microsoftonline.com/common'),
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   STRIPE_API_BASE_URL: optionalUrl,
