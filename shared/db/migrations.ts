@@ -1,3 +1,4 @@
+import { authMigrations } from '../auth/migrations';
 import { meteringMigrations } from '../billing/metering-migrations';
 import { chatMigrations } from '../chat/migrations';
 import { foundationMigrations } from './migrations-foundation';
@@ -9,6 +10,7 @@ import type { Migration } from './migration';
  */
 export const migrations: Migration[] = [
   ...foundationMigrations,
+  ...authMigrations,
   ...chatMigrations,
   ...meteringMigrations,
 ].sort((a, b) => a.id.localeCompare(b.id));
