@@ -25,9 +25,36 @@ export interface HttpSettings {
   requestTimeoutMs: number;
 }
 
+export interface BlobSettings {
+  /** How often each watched container is listed (local host only). */
+  pollIntervalMs: number;
+  /** Blobs handled at once per function (host.json `extensions.blobs.maxDegreeOfParallelism`). */
+  maxDegreeOfParallelism: number;
+  /** Names this host's receipts (`azure-webjobs-hosts/blobreceipts/<hostId>/...`). */
+  hostId: string;
+}
+
+export interface DurableSettings {
+  /** host.json `extensions.durableTask.hubName`; else WEBSITE_SITE_NAME; else `TestHubName`. */
+  hubName: string;
+  /** Activities run at once by this host (`maxConcurrentActivityFunctions`). */
+  maxConcurrentActivityFunctions: number;
+  /** Orchestrator episodes run at once by this host (`maxConcurrentOrchestratorFunctions`). */
+  maxConcurrentOrchestratorFunctions: number;
+  /** How often storage is polled for due messages, timers and activities (local host only). */
+  pollIntervalMs: number;
+  /**
+   * How long an activity or an orchestration episode stays claimed by a host that stops renewing
+   * it (local host only): after a crash, the next host takes the work over after this long.
+   */
+  leaseMs: number;
+}
+
 export interface HostSettings {
   http: HttpSettings;
   queues: QueueSettings;
+  blobs: BlobSettings;
+  durable: DurableSettings;
   functionTimeoutMs: number | undefined;
 }
 
@@ -45,8 +72,28 @@ export const DEFAULT_HOST_SETTINGS: HostSettings = {
     maxDequeueCount: 5,
     messageEncoding: 'base64',
   },
+  blobs: { pollIntervalMs: 1000, maxDegreeOfParallelism: 8, hostId: 'local-host' },
+  durable: {
+    hubName: 'TestHubName',
+    maxConcurrentActivityFunctions: 10,
+    maxConcurrentOrchestratorFunctions: 10,
+    pollIntervalMs: 250,
+    leaseMs: 30_000,
+  },
   functionTimeoutMs: undefined,
 };
+
+/** Task hub names are 3-45 letters and digits, starting with a letter. */
+export function sanitizeHubName(name: string): string {
+  let clean = name.replace(/[^A-Za-z0-9]/g, '');
+  if (!/^[A-Za-z]/.test(clean)) clean = `Hub${clean}`;
+  return clean.length < 3 ? 'TestHubName' : clean.slice(0, 45);
+}
+
+function defaultHubName(): string {
+  const site = process.env.WEBSITE_SITE_NAME;
+  return site ? sanitizeHubName(site) : DEFAULT_HOST_SETTINGS.durable.hubName;
+}
 
 /** Parses a .NET TimeSpan string: `hh:mm:ss`, `d.hh:mm:ss`, optional `.fffffff` fraction. */
 export function parseTimeSpan(value: string): number {
@@ -66,6 +113,8 @@ export function parseHostJson(json: unknown): HostSettings {
   const extensions = asRecord(root.extensions);
   const http = asRecord(extensions.http);
   const queues = asRecord(extensions.queues);
+  const blobs = asRecord(extensions.blobs);
+  const durableTask = asRecord(extensions.durableTask);
   const d = DEFAULT_HOST_SETTINGS;
   const timeSpan = (v: unknown, fallback: number): number =>
     typeof v === 'string' ? parseTimeSpan(v) : fallback;
@@ -88,6 +137,25 @@ export function parseHostJson(json: unknown): HostSettings {
       maxDequeueCount: Math.max(1, num(queues.maxDequeueCount, d.queues.maxDequeueCount)),
       messageEncoding: queues.messageEncoding === 'none' ? 'none' : 'base64',
     },
+    blobs: {
+      ...d.blobs,
+      maxDegreeOfParallelism: Math.max(1, num(blobs.maxDegreeOfParallelism, d.blobs.maxDegreeOfParallelism)),
+    },
+    durable: {
+      ...d.durable,
+      hubName:
+        typeof durableTask.hubName === 'string' && durableTask.hubName.trim() !== ''
+          ? sanitizeHubName(resolveAppSettings(durableTask.hubName))
+          : defaultHubName(),
+      maxConcurrentActivityFunctions: Math.max(
+        1,
+        num(durableTask.maxConcurrentActivityFunctions, d.durable.maxConcurrentActivityFunctions),
+      ),
+      maxConcurrentOrchestratorFunctions: Math.max(
+        1,
+        num(durableTask.maxConcurrentOrchestratorFunctions, d.durable.maxConcurrentOrchestratorFunctions),
+      ),
+    },
     functionTimeoutMs:
       typeof root.functionTimeout === 'string' ? parseTimeSpan(root.functionTimeout) : undefined,
   };
@@ -100,7 +168,7 @@ export function loadHostSettings(hostJsonPath: string): { settings: HostSettings
     text = fs.readFileSync(hostJsonPath, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      return { settings: structuredClone(DEFAULT_HOST_SETTINGS), found: false };
+      return { settings: parseHostJson({}), found: false };
     throw err;
   }
   try {

@@ -56,6 +56,11 @@ export interface HttpServerOptions {
   webDist?: string;
   /** The app's `enableHttpStream`: stream bodies (true) or buffer them whole (false, Azure's default). */
   httpStream: boolean;
+  /**
+   * Answers `/runtime/webhooks/...` (the host's extension endpoints, e.g. the Durable Functions
+   * API); resolves false when nothing handles that path (then 404).
+   */
+  webhooks?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
 
 class PayloadTooLargeError extends Error {
@@ -390,6 +395,13 @@ export function createHttpServer(opts: HttpServerOptions): http.Server {
       segments = rawPath.split('/').filter(Boolean).map(decodeURIComponent);
     } catch {
       sendJson(res, 400, errorBody('bad_request', 'Malformed percent-encoding in path'));
+      return;
+    }
+
+    if (segments[0]?.toLowerCase() === 'runtime' && segments[1]?.toLowerCase() === 'webhooks') {
+      if (!(opts.webhooks && (await opts.webhooks(req, res, url)))) {
+        sendJson(res, 404, errorBody('not_found', `No extension serves ${url.pathname}`));
+      }
       return;
     }
 

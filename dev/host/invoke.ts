@@ -5,7 +5,7 @@
 import { InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { format } from 'node:util';
-import type { CoreLogLevel, Registration, Registry } from './core-shim';
+import type { BindingInfo, CoreLogLevel, Registration, Registry } from './core-shim';
 import type { HostSettings } from './host-config';
 import { writeOutputBindings } from './outputs';
 
@@ -15,6 +15,13 @@ export interface InvokeOptions {
   triggerMetadata?: Record<string, unknown>;
   invocationId?: string;
 }
+
+/**
+ * Supplies an input binding's value for one invocation (what the host's extension would bind),
+ * e.g. the durable client's JSON for `durableClient` inputs. Keyed by lower-cased binding type.
+ */
+export type InputProvider = (binding: BindingInfo, registration: Registration) => unknown;
+export type InputProviders = Record<string, InputProvider>;
 
 export interface InvocationResult {
   invocationId: string;
@@ -74,6 +81,8 @@ export function createInvoker(
   settings: HostSettings,
   log: LogFn,
   appHookData: Record<string, unknown>,
+  /** Looked up at each invocation, so extensions may add theirs after the invoker exists. */
+  inputProviders: InputProviders = {},
 ): Invoker {
   function userLog(context: InvocationContext, level: CoreLogLevel, args: unknown[]): void {
     const logCtx: Record<string, unknown> = {
@@ -108,6 +117,11 @@ export function createInvoker(
       options: effectiveOptions(registration),
     });
     try {
+      for (const [key, binding] of Object.entries(registration.bindings)) {
+        if (key === registration.triggerName || binding.direction !== 'in') continue;
+        const provide = inputProviders[binding.type.toLowerCase()];
+        if (provide) context.extraInputs.set(binding.name ?? key, await provide(binding, registration));
+      }
       const hookData: Record<string, unknown> = { ...appHookData };
       const pre: Record<string, unknown> = {
         hookData,

@@ -13,13 +13,22 @@ function isQueueOutput(b: BindingInfo): boolean {
   return b.direction === 'out' && b.type.toLowerCase() === 'queue';
 }
 
-/** Bindings of a registration that the local host will not populate/honour. */
-export function unsupportedBindings(registration: Registration): BindingInfo[] {
+/**
+ * Bindings of a registration that the local host will not populate/honour.
+ * @param providedInputs lower-cased input binding types an extension supplies (e.g. `durableclient`).
+ */
+export function unsupportedBindings(
+  registration: Registration,
+  providedInputs: ReadonlySet<string> = new Set(),
+): BindingInfo[] {
   const isHttp = registration.trigger.type.toLowerCase() === 'httptrigger';
   return Object.entries(registration.bindings)
     .filter(([key]) => key !== registration.triggerName)
     .filter(
-      ([key, b]) => !(isHttp && key === RETURN_KEY && b.type.toLowerCase() === 'http') && !isQueueOutput(b),
+      ([key, b]) =>
+        !(isHttp && key === RETURN_KEY && b.type.toLowerCase() === 'http') &&
+        !isQueueOutput(b) &&
+        !(b.direction === 'in' && providedInputs.has(b.type.toLowerCase())),
     )
     .map(([, b]) => b);
 }

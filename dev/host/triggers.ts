@@ -1,6 +1,6 @@
 /**
  * Trigger adapters: the seam between discovered registrations and whatever makes them fire.
- * Blob triggers and Durable Functions plug in here by adding an adapter for their trigger type.
+ * Blob triggers and Durable Functions plug in here as adapters for their trigger types.
  */
 import type { Registration, Registry } from './core-shim';
 import type { HostSettings } from './host-config';
@@ -18,6 +18,11 @@ export interface TriggerAdapter {
   start(registration: Registration, host: HostContext): void | Promise<void>;
   /** Stops everything started; must let in-flight invocations finish. */
   stop(): Promise<void>;
+  /**
+   * Stops as a crash would (LocalHost.abort): start nothing new, wait for nothing, and store
+   * nothing that in-flight invocations produce from now on. Without it, abort calls stop.
+   */
+  abort?(): void;
   /** One line for the startup banner, e.g. `GET http://…/api/x` or `queue: jobs`. */
   describe(registration: Registration): string;
 }
