@@ -12,9 +12,17 @@ import {
   type Registration,
   type Registry,
 } from './core-shim';
-import { loadHostSettings, type HostSettings, type QueueSettings } from './host-config';
+import { BlobTriggerAdapter, type BlobMonitor } from './blob-triggers';
+import { DurableExtension } from './durable/extension';
+import {
+  loadHostSettings,
+  type BlobSettings,
+  type DurableSettings,
+  type HostSettings,
+  type QueueSettings,
+} from './host-config';
 import { createHttpServer, HttpTriggerAdapter } from './http-server';
-import { createInvoker, describeError, type LogFn } from './invoke';
+import { createInvoker, describeError, type InputProviders, type LogFn } from './invoke';
 import { unsupportedBindings } from './outputs';
 import { QueueTriggerAdapter, type QueueMonitor } from './queue-triggers';
 import { TimerTriggerAdapter } from './timer-triggers';
@@ -52,8 +60,19 @@ export interface StartHostOptions {
   httpOverrides?: Partial<HostSettings['http']>;
   /** Default console.log. */
   log?: LogFn;
-  /** Disable built-in trigger kinds (all on by default). */
-  triggers?: { http?: boolean; queues?: boolean; timers?: boolean };
+  /**
+   * Disable built-in trigger kinds (all on by default). `durable` covers orchestrationTrigger,
+   * activityTrigger and durableClient inputs (and the `/runtime/webhooks/durabletask` API).
+   */
+  triggers?: { http?: boolean; queues?: boolean; timers?: boolean; blobs?: boolean; durable?: boolean };
+  /** Blob trigger tuning over host.json: `pollIntervalMs` (1000), `maxDegreeOfParallelism` (8), `hostId`. */
+  blobs?: Partial<BlobSettings>;
+  /**
+   * Durable tuning over host.json `extensions.durableTask`: `hubName`, `maxConcurrentActivityFunctions`
+   * (10), `maxConcurrentOrchestratorFunctions` (10), `pollIntervalMs` (250), `leaseMs` (30000: how
+   * long work claimed by a host that died stays claimed).
+   */
+  durable?: Partial<DurableSettings>;
   /** Extra/replacement adapters keyed by trigger type (case-insensitive), e.g. `{ blobTrigger: … }`. */
   adapters?: Record<string, TriggerAdapter>;
 }
@@ -86,7 +105,16 @@ export interface LocalHost {
   settings: HostSettings;
   functions: HostedFunction[];
   queues: QueueMonitor;
+  blobs: BlobMonitor;
+  /** The Durable task hub this host runs (undefined with `triggers.durable: false`). */
+  durableHub?: string;
   close(): Promise<void>;
+  /**
+   * Stops the host as a crash would (for tests of recovery): nothing in flight is awaited, nothing
+   * it produces from now on is stored, no appTerminate hooks run. Storage keeps whatever the host
+   * had committed; the next host resumes from there. close() and abort() are each other's no-op.
+   */
+  abort(): Promise<void>;
 }
 
 async function runHooks(
@@ -176,6 +204,8 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
   if (!found) log(`[host] no host.json at ${opts.hostJsonPath ?? path.resolve('host.json')}; using defaults`);
   Object.assign(settings.queues, opts.queueOverrides);
   Object.assign(settings.http, opts.httpOverrides);
+  Object.assign(settings.blobs, opts.blobs);
+  Object.assign(settings.durable, opts.durable);
 
   await opts.loadEntry();
   if (registry.registrations.length === 0) {
@@ -185,16 +215,28 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
   const registrations: Registration[] = [...registry.registrations];
 
   const appHookData: Record<string, unknown> = { ...opts.appHookData };
-  const invoker = createInvoker(registry, settings, log, appHookData);
+  const inputProviders: InputProviders = {};
+  const invoker = createInvoker(registry, settings, log, appHookData, inputProviders);
   const context: HostContext = { settings, registry, log, invoker };
 
-  const enabled = { http: true, queues: true, timers: true, ...opts.triggers };
+  const enabled = { http: true, queues: true, timers: true, blobs: true, durable: true, ...opts.triggers };
   const httpAdapter = new HttpTriggerAdapter();
   const queueAdapter = new QueueTriggerAdapter();
+  const blobAdapter = new BlobTriggerAdapter();
+  const durable = enabled.durable ? new DurableExtension() : undefined;
   const adapters: TriggerAdapters = {};
   if (enabled.http) adapters.httptrigger = httpAdapter;
   if (enabled.queues) adapters.queuetrigger = queueAdapter;
   if (enabled.timers) adapters.timertrigger = new TimerTriggerAdapter();
+  if (enabled.blobs) adapters.blobtrigger = blobAdapter;
+  if (durable) {
+    durable.attach(context);
+    adapters.orchestrationtrigger = durable.orchestrationAdapter;
+    adapters.activitytrigger = durable.activityAdapter;
+    // `orchestrationClient` is the durable client's name from Durable Functions 1.x.
+    inputProviders.durableclient = durable.clientInput;
+    inputProviders.orchestrationclient = durable.clientInput;
+  }
   for (const [type, adapter] of Object.entries(opts.adapters ?? {})) adapters[type.toLowerCase()] = adapter;
 
   await runHooks(registry, 'appStart', appHookData, log);
@@ -204,8 +246,9 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
 
   const started = await startTriggers(registrations, adapters, context);
   const runningAdapters = started.flatMap((s) => (s.adapter ? [s.adapter] : []));
+  const providedInputs = new Set(Object.keys(inputProviders));
   for (const registration of registrations) {
-    const ignored = unsupportedBindings(registration);
+    const ignored = unsupportedBindings(registration, providedInputs);
     if (ignored.length > 0) {
       const list = ignored.map((b) => `${b.type}${b.name ? ` "${b.name}"` : ''}`).join(', ');
       log(`[host] ${registration.name}: bindings not supported locally and ignored: ${list}`);
@@ -219,6 +262,7 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
     log,
     webDist: opts.webDist,
     httpStream,
+    webhooks: durable ? (req, res, url) => durable.handleWebhook(req, res, url) : undefined,
   });
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
@@ -232,6 +276,7 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
     bound = await listenAll(server, opts.port ?? 7071, bindHost);
   } catch (err) {
     await stopAdapters(runningAdapters, log);
+    await durable?.stop();
     await runHooks(registry, 'appTerminate', appHookData, log);
     throw err;
   }
@@ -245,10 +290,15 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
           ? `[${bindHost}]`
           : bindHost;
 
+  const url = `http://${urlHost}:${port}`;
+  // Durable clients can be handed out now that the URL is known; orchestrations start running.
+  await durable?.listen(url);
+
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     closing ??= (async () => {
       await stopAdapters(runningAdapters, log);
+      await durable?.stop();
       const closed = Promise.all([server, ...bound.extra].map(closeServer));
       server.closeIdleConnections();
       // Open SSE streams would keep close() waiting forever; give them a moment, then cut them.
@@ -262,8 +312,26 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
     return closing;
   }
 
+  async function abort(): Promise<void> {
+    closing ??= (async () => {
+      durable?.abort();
+      for (const adapter of new Set(runningAdapters)) {
+        if (adapter.abort) adapter.abort();
+        else
+          adapter
+            .stop()
+            .catch((err: unknown) =>
+              log(`[host] error while stopping a trigger adapter: ${describeError(err)}`),
+            );
+      }
+      for (const s of sockets) s.destroy();
+      await Promise.all([server, ...bound.extra].map(closeServer));
+    })();
+    return closing;
+  }
+
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     port,
     addresses,
     registry,
@@ -278,6 +346,9 @@ export async function startHost(opts: StartHostOptions): Promise<LocalHost> {
       problem: s.problem,
     })),
     queues: queueAdapter.monitor,
+    blobs: blobAdapter.monitor,
+    durableHub: durable ? settings.durable.hubName : undefined,
     close,
+    abort,
   };
 }

@@ -133,6 +133,12 @@ function printBanner(log: LogFn, handles: Omit<LocalHandles, 'close'>, webDist: 
           `  Credits:   new accounts start with ${bonus} credits (US$${(Number(bonus) / 100_000).toFixed(2)} of play money, SIGNUP_BONUS_CREDITS), so a paid model answers the first message`,
         ]
       : []),
+    ...(host.durableHub &&
+    host.functions.some((f) => /^(orchestration|activity)trigger$/i.test(f.triggerType))
+      ? [
+          `  Durable:   task hub ${host.durableHub}, state in the storage account (tables ${host.durableHub}Local*), API at ${publicUrl.replace(/\/+$/, '')}/runtime/webhooks/durabletask`,
+        ]
+      : []),
     `  Functions (${host.functions.length}):`,
     ...host.functions.map((f) => {
       const detail = f.problem
