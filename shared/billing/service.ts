@@ -2,6 +2,7 @@ import Stripe from 'stripe';
 import type { z } from 'zod';
 import type { Clock } from '../clock';
 import {
+  stripeCharge,
   stripeCheckoutSession,
   stripeEvent,
   stripeRefundedCharge,
@@ -69,6 +70,18 @@ async function openSession(stripe: Stripe, id: string): Promise<Stripe.Checkout.
       `The payment provider could not be asked about your open checkout (${(err as Error).message}). Try again in a minute.`,
     );
   }
+}
+
+/** A year of heavy use; beyond it the CSV is cut (a shorter period lists the rest). */
+const USAGE_CSV_MAX_ROWS = 200_000;
+
+/**
+ * A CSV field: quoted when it needs to be, and never a formula when a spreadsheet opens it
+ * (a leading = + - @ is neutralised with an apostrophe).
+ */
+function csvText(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 export type BillingService = ReturnType<typeof billingService>;
@@ -313,13 +326,25 @@ export function billingService(deps: {
         const session = stripeCheckoutSession.safeParse(event.data?.object);
         if (!session.success) throw unusable(cannotUse, ['data', 'object'], session.error);
         apply = (tx) => grant(tx, event.id, session.data);
+      } else if (event.type === 'charge.succeeded' || event.type === 'charge.updated') {
+        const charge = stripeCharge.safeParse(event.data?.object);
+        if (!charge.success) throw unusable(cannotUse, ['data', 'object'], charge.error);
+        const paymentIntent = idOf(charge.data.payment_intent);
+        const receiptUrl = charge.data.receipt_url;
+        apply = async (tx) => {
+          if (!paymentIntent || !receiptUrl) return 'ignored_charge_without_receipt';
+          await billingStore(tx).upsertReceipt(paymentIntent, receiptUrl, clock.now());
+          return 'receipt_recorded';
+        };
       } else if (event.type === 'charge.refunded') {
         const charge = stripeRefundedCharge.safeParse(event.data?.object);
         if (!charge.success) throw unusable(cannotUse, ['data', 'object'], charge.error);
         const paymentIntent = idOf(charge.data.payment_intent);
+        const receiptUrl = charge.data.receipt_url;
         apply = async (tx) => {
           // A charge without a payment intent was not made by Checkout: not one of ours.
           if (!paymentIntent) return 'ignored_charge_without_payment_intent';
+          if (receiptUrl) await billingStore(tx).upsertReceipt(paymentIntent, receiptUrl, clock.now());
           await billingStore(tx).lockPayment(paymentIntent);
           await billingStore(tx).upsertRefund({
             paymentIntent,
@@ -343,6 +368,21 @@ export function billingService(deps: {
     async ledger(userId: string, limit: number, cursor?: string): Promise<LedgerResponse> {
       const rows = await ledgerStore(db).page(userId, limit + 1, cursor ? Number(cursor) : undefined);
       const page = rows.slice(0, limit);
+      // A purchase's reference is `checkout:{session}`; its receipt comes from the payment's charge.
+      const sessionOf = (reference: string) =>
+        reference.startsWith('checkout:') ? reference.slice('checkout:'.length) : null;
+      const sessions = page.flatMap((r) => {
+        const session = r.kind === 'purchase' ? sessionOf(r.reference) : null;
+        return session ? [session] : [];
+      });
+      const receipts = new Map(
+        sessions.length
+          ? (await billingStore(db).receiptsFor(userId, sessions)).map((r) => [
+              r.checkout_session_id,
+              r.receipt_url,
+            ])
+          : [],
+      );
       return {
         entries: page.map((r) => ({
           id: r.id,
@@ -350,6 +390,7 @@ export function billingService(deps: {
           credits: Number(r.credits),
           balanceAfter: Number(r.balance_after),
           reference: r.reference,
+          receiptUrl: (r.kind === 'purchase' && receipts.get(sessionOf(r.reference) ?? '')) || null,
           createdAt: r.created_at.toISOString(),
         })),
         nextCursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null,
@@ -372,6 +413,32 @@ export function billingService(deps: {
         })),
         byDay: byDay.map((r) => ({ date: r.day, credits: Number(r.credits) })),
       };
+    },
+
+    /**
+     * The usage CSV: one row per metered call (each reply, and each title made after one), oldest
+     * first, so its credits add up to the ledger's usage rows. Dollars are credits / 100,000.
+     */
+    async usageCsv(userId: string, days: number): Promise<string> {
+      const since = new Date(clock.now().getTime() - days * 86_400_000);
+      const rows = await billingStore(db).usageRows(userId, since, USAGE_CSV_MAX_ROWS);
+      const lines = [
+        'time,purpose,model,prompt_tokens,completion_tokens,total_tokens,credits,dollars',
+        ...rows.map((r) => {
+          const credits = Number(r.credits);
+          return [
+            r.created_at.toISOString(),
+            r.purpose,
+            csvText(r.model),
+            r.prompt_tokens,
+            r.completion_tokens,
+            Number(r.prompt_tokens) + Number(r.completion_tokens),
+            credits,
+            (credits / 100_000).toFixed(5),
+          ].join(',');
+        }),
+      ];
+      return `${lines.join('\r\n')}\r\n`;
     },
 
     /** The welcome credit, in the transaction that creates the account. */

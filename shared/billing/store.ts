@@ -143,6 +143,39 @@ export const billingStore = (db: Db) => ({
       [sessionId, creditsRefunded, shortfallAdded],
     ),
 
+  /** Keeps the newest receipt address Stripe sent for a payment. */
+  upsertReceipt: (paymentIntent: string, receiptUrl: string, at: Date) =>
+    db.exec(
+      `INSERT INTO payment_receipts (payment_intent, receipt_url, updated_at) VALUES ($1, $2, $3)
+       ON CONFLICT (payment_intent) DO UPDATE SET receipt_url = EXCLUDED.receipt_url, updated_at = EXCLUDED.updated_at`,
+      [paymentIntent, receiptUrl, at],
+    ),
+
+  /** The receipt of each of the user's paid checkouts among `sessionIds` that has one. */
+  receiptsFor: (userId: string, sessionIds: string[]) =>
+    db.many<{ checkout_session_id: string; receipt_url: string }>(
+      `SELECT p.checkout_session_id, r.receipt_url FROM purchases p
+         JOIN payment_receipts r ON r.payment_intent = p.payment_intent
+        WHERE p.user_id = $1 AND p.checkout_session_id = ANY($2::text[])`,
+      [userId, sessionIds],
+    ),
+
+  /** Every metered call since `since`, oldest first: the usage CSV. */
+  usageRows: (userId: string, since: Date, limit: number) =>
+    db.many<{
+      created_at: Date;
+      purpose: 'reply' | 'title';
+      model: string;
+      prompt_tokens: number;
+      completion_tokens: number;
+      credits: number;
+    }>(
+      `SELECT created_at, purpose, model, prompt_tokens, completion_tokens, credits
+         FROM usage_records WHERE user_id = $1 AND created_at >= $2
+        ORDER BY created_at, id LIMIT $3`,
+      [userId, since, limit],
+    ),
+
   usageByModel: (userId: string, since: Date) =>
     db.many<{
       model: string;

@@ -29,6 +29,8 @@ export const ledgerEntry = z.object({
   credits: z.number().int(),
   balanceAfter: z.number().int(),
   reference: z.string(),
+  /** Stripe's receipt page, on a purchase whose payment sent one. */
+  receiptUrl: z.string().nullable(),
   createdAt: z.string(),
 });
 export type LedgerEntry = z.infer<typeof ledgerEntry>;
@@ -43,7 +45,11 @@ export const ledgerQuery = z.object({
 export const ledgerResponse = z.object({ entries: z.array(ledgerEntry), nextCursor: z.string().nullable() });
 export type LedgerResponse = z.infer<typeof ledgerResponse>;
 
-export const usageQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) });
+export const usageQuery = z.object({
+  days: z.coerce.number().int().min(1).max(366).default(30),
+  /** csv: a `text/csv` attachment, one row per metered call (replies, and the titles made after them). */
+  format: z.enum(['json', 'csv']).default('json'),
+});
 export const usageResponse = z.object({
   byModel: z.array(
     z.object({
@@ -112,11 +118,28 @@ export const stripeCheckoutSession = z.looseObject({
 });
 export type StripeCheckoutSession = z.infer<typeof stripeCheckoutSession>;
 
+/** Stripe's receipt page: only a web address (it becomes a link in the ledger). */
+const stripeReceiptUrl = z
+  .string({ error: 'receipt_url must be text' })
+  .max(2000, 'receipt_url must be at most 2000 characters')
+  .regex(/^https?:\/\/\S+$/, 'receipt_url must be an http(s) address')
+  .refine((s) => !s.includes('\u0000'), 'receipt_url must not contain NUL characters')
+  .nullish();
+
+/** `charge.succeeded` and `charge.updated`: where the receipt of a payment is. */
+export const stripeCharge = z.looseObject({
+  id: stripeText('id'),
+  payment_intent: stripeRef('payment_intent').nullish(),
+  receipt_url: stripeReceiptUrl,
+});
+export type StripeCharge = z.infer<typeof stripeCharge>;
+
 /** `charge.refunded`: the charge with its cumulative refunded amount. */
 export const stripeRefundedCharge = z.looseObject({
   id: stripeText('id'),
   amount: stripeAmount('amount'),
   amount_refunded: stripeAmount('amount_refunded'),
   payment_intent: stripeRef('payment_intent').nullish(),
+  receipt_url: stripeReceiptUrl,
 });
 export type StripeRefundedCharge = z.infer<typeof stripeRefundedCharge>;

@@ -114,8 +114,9 @@ const conversationSettings = {
   maxTokens: maxTokens.nullable().optional(),
 };
 
+/** `presetId`: the preset's model and settings are copied in; fields given here win over them. */
 export const createConversationBody = z
-  .object({ ...conversationSettings, incognito: z.boolean().optional() })
+  .object({ ...conversationSettings, presetId: id.optional(), incognito: z.boolean().optional() })
   .strict();
 export type CreateConversationBody = z.infer<typeof createConversationBody>;
 
@@ -160,3 +161,7 @@ export const resumeStreamQuery = z.object({
   from: z.coerce.number().int().min(0).max(10_000_000).default(0),
 });
 export type ResumeStreamQuery = z.infer<typeof resumeStreamQuery>;
+
+/** `GET /api/conversations/{id}/export?format=`: the active branch as a download. */
+export const exportConversationQuery = z.object({ format: z.enum(['md', 'json']).default('md') });
+export type ExportConversationQuery = z.infer<typeof exportConversationQuery>;

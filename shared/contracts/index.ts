@@ -7,3 +7,6 @@ export * from './chat-stream';
 export * from './health';
 export * from './jobs';
 export * from './billing';
+export * from './presets';
+export * from './shares';
+export * from './feedback';

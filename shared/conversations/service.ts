@@ -14,7 +14,9 @@ import { errorCode } from '../contracts/errors';
 import type { Db } from '../db/db';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
-import { conversationStore, type ConversationRow, type MessageRow } from './store';
+import { presetService } from '../presets/service';
+import { exportFilename, toJson, toMarkdown, type ConversationExport } from './export';
+import { conversationStore, type ConversationRow, type MessageFeedback, type MessageRow } from './store';
 
 export const toConversation = (r: ConversationRow): Conversation => ({
   id: r.id,
@@ -37,7 +39,9 @@ function toError(r: MessageRow): MessageError | null {
   return { code: code.success ? code.data : 'upstream_failed', message: r.error_message ?? '' };
 }
 
-export function toMessage(r: MessageRow & { sibling_ids?: string[] }): Message {
+export function toMessage(
+  r: MessageRow & { sibling_ids?: string[]; feedback?: MessageFeedback | null },
+): Message {
   const usage: Usage | null =
     r.prompt_tokens === null || r.completion_tokens === null
       ? null
@@ -62,7 +66,7 @@ export function toMessage(r: MessageRow & { sibling_ids?: string[] }): Message {
       return parsed.success ? [parsed.data] : [];
     }),
     usage,
-    feedback: null,
+    feedback: r.feedback ?? null,
     maxTokens: r.max_tokens,
     finishReason: r.finish_reason,
     createdAt: r.created_at.toISOString(),
@@ -74,27 +78,34 @@ const MIN_CURSOR_MS = Date.UTC(2000, 0, 1);
 const MAX_CURSOR_MS = Date.UTC(9999, 11, 31);
 
 function encodeCursor(r: ConversationRow): string {
-  return Buffer.from(JSON.stringify([r.updated_at.toISOString(), r.id])).toString('base64url');
+  return Buffer.from(JSON.stringify([r.updated_at.toISOString(), r.id, r.pinned])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { at: Date; id: string } {
+/** Pinned ones are listed first; a cursor from before that (two fields) was in the unpinned part. */
+function decodeCursor(cursor: string): { pinned: boolean; at: Date; id: string } {
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const [at, id, pinned = false] = JSON.parse(
+      Buffer.from(cursor, 'base64url').toString('utf8'),
+    ) as unknown[];
     const date = new Date(String(at));
     const ms = date.getTime();
     if (
       typeof id === 'string' &&
       id.length <= 64 &&
       typeof at === 'string' &&
+      typeof pinned === 'boolean' &&
       ms >= MIN_CURSOR_MS &&
       ms <= MAX_CURSOR_MS
     )
-      return { at: date, id };
+      return { pinned, at: date, id };
   } catch {
     // falls through to the error below
   }
   throw new AppError('invalid_request', 'The cursor is not one this API returned. Start again without it.');
 }
+
+const withoutUndefined = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 export type ConversationService = ReturnType<typeof conversationService>;
 
@@ -104,14 +115,19 @@ export function conversationService(deps: { db: Db; clock: Clock }) {
 
   return {
     async create(userId: string, input: CreateConversationBody): Promise<Conversation> {
+      // A preset's settings are copied in (later edits of the preset do not reach the chat); a
+      // field given in the body wins over the preset's.
+      const { presetId, ...given } = input;
+      const preset = presetId ? await presetService(deps).forConversation(userId, presetId) : null;
+      const settings = { ...withoutUndefined(preset ?? {}), ...withoutUndefined(given) };
       const row = await store().insert({
         id: newId(),
         userId,
         title: input.title ?? null,
-        model: input.model ?? null,
-        systemPrompt: input.systemPrompt ?? null,
-        temperature: input.temperature ?? null,
-        maxTokens: input.maxTokens ?? null,
+        model: settings.model ?? null,
+        systemPrompt: settings.systemPrompt ?? null,
+        temperature: settings.temperature ?? null,
+        maxTokens: settings.maxTokens ?? null,
         incognito: input.incognito ?? false,
         at: clock.now(),
       });
@@ -139,6 +155,26 @@ export function conversationService(deps: { db: Db; clock: Clock }) {
       if (!row) throw notFound('Conversation');
       const messages = await store().activeBranch(userId, id);
       return { conversation: toConversation(row), messages: messages.map(toMessage) };
+    },
+
+    /** The active branch as a download (Markdown or JSON). */
+    async export(userId: string, id: string, format: 'md' | 'json'): Promise<ConversationExport> {
+      const row = await store().get(userId, id);
+      if (!row) throw notFound('Conversation');
+      const conversation = toConversation(row);
+      const messages = (await store().activeBranch(userId, id)).map(toMessage);
+      const at = clock.now();
+      return format === 'json'
+        ? {
+            filename: exportFilename(conversation.title, 'json'),
+            contentType: 'application/json; charset=utf-8',
+            body: toJson(conversation, messages, at),
+          }
+        : {
+            filename: exportFilename(conversation.title, 'md'),
+            contentType: 'text/markdown; charset=utf-8',
+            body: toMarkdown(conversation, messages, at),
+          };
     },
 
     async update(userId: string, id: string, input: UpdateConversationBody): Promise<Conversation> {

@@ -37,6 +37,12 @@ export interface MessageRow {
   created_at: Date;
 }
 
+/** The owner's rating of a reply (shared/feedback), read with the branch. */
+export interface MessageFeedback {
+  rating: 'up' | 'down';
+  comment: string | null;
+}
+
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Every query carries the owner: another user's id simply matches nothing. */
@@ -63,23 +69,29 @@ export const conversationStore = (db: Db) => ({
     db.maybeOne<ConversationRow>(`SELECT * FROM conversations WHERE id = $1 AND user_id = $2`, [id, userId]),
 
   /**
-   * Newest first by last activity; `after` is the (updated_at, id) of the last row already shown.
+   * Pinned ones first, then newest first by last activity; `after` is the (pinned, updated_at, id)
+   * of the last row already shown.
    * A conversation with no message and no title is not listed: it is a chat someone opened and
    * never got a reply in (a refused first message leaves nothing in the sidebar).
    */
   list: (
     userId: string,
-    opts: { limit: number; after?: { at: Date; id: string }; q?: string; pinned?: boolean },
+    opts: {
+      limit: number;
+      after?: { pinned: boolean; at: Date; id: string };
+      q?: string;
+      pinned?: boolean;
+    },
   ) =>
     db.many<ConversationRow>(
       `SELECT c.* FROM conversations c
         WHERE c.user_id = $1
           AND (c.active_message_id IS NOT NULL OR c.title IS NOT NULL)
-          AND ($2::timestamptz IS NULL OR (c.updated_at, c.id) < ($2::timestamptz, $3::text))
+          AND ($2::timestamptz IS NULL OR (c.pinned, c.updated_at, c.id) < ($7::boolean, $2::timestamptz, $3::text))
           AND ($4::text IS NULL OR c.title ILIKE $4 OR EXISTS (
                 SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.content ILIKE $4))
           AND ($6::boolean IS NULL OR c.pinned = $6)
-        ORDER BY c.updated_at DESC, c.id DESC
+        ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC
         LIMIT $5`,
       [
         userId,
@@ -88,6 +100,7 @@ export const conversationStore = (db: Db) => ({
         opts.q ? `%${escapeLike(opts.q)}%` : null,
         opts.limit,
         opts.pinned ?? null,
+        opts.after?.pinned ?? false,
       ],
     ),
 
@@ -156,7 +169,7 @@ export const conversationStore = (db: Db) => ({
 
   /** The active branch, root first, each message with the ids of its siblings (itself included). */
   activeBranch: (userId: string, conversationId: string) =>
-    db.many<MessageRow & { sibling_ids: string[] }>(
+    db.many<MessageRow & { sibling_ids: string[]; feedback: MessageFeedback | null }>(
       `WITH RECURSIVE path AS (
          SELECT m.*, 0 AS depth FROM messages m
           WHERE m.id = (SELECT active_message_id FROM conversations WHERE id = $1 AND user_id = $2)
@@ -166,7 +179,9 @@ export const conversationStore = (db: Db) => ({
        )
        SELECT p.*, ARRAY(SELECT s.id FROM messages s
                           WHERE s.conversation_id = $1 AND s.parent_id IS NOT DISTINCT FROM p.parent_id
-                          ORDER BY s.created_at, s.seq) AS sibling_ids
+                          ORDER BY s.created_at, s.seq) AS sibling_ids,
+              (SELECT json_build_object('rating', f.rating, 'comment', f.comment)
+                 FROM message_feedback f WHERE f.message_id = p.id) AS feedback
          FROM path p ORDER BY p.depth DESC`,
       [conversationId, userId],
     ),

@@ -1,6 +1,10 @@
 import { authMigrations } from '../auth/migrations';
 import { meteringMigrations } from '../billing/metering-migrations';
 import { chatMigrations } from '../chat/migrations';
+import { receiptMigrations } from '../billing/receipt-migrations';
+import { feedbackMigrations } from '../feedback/migrations';
+import { presetMigrations } from '../presets/migrations';
+import { shareMigrations } from '../shares/migrations';
 import { foundationMigrations } from './migrations-foundation';
 import type { Migration } from './migration';
 
@@ -13,6 +17,10 @@ export const migrations: Migration[] = [
   ...authMigrations,
   ...chatMigrations,
   ...meteringMigrations,
+  ...receiptMigrations,
+  ...feedbackMigrations,
+  ...presetMigrations,
+  ...shareMigrations,
 ].sort((a, b) => a.id.localeCompare(b.id));
 
 const ids = new Set<string>();
