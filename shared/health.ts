@@ -17,6 +17,8 @@ export function healthCheck(deps: {
   config: Config;
   db: Db;
   storage: { name: string; ping(): Promise<void> };
+  embeddings: string;
+  vectorStore: string;
   /** Answers when the chat upstream can be reached (its model list). */
   pingUpstream: () => Promise<void>;
   now?: () => number;
@@ -64,7 +66,13 @@ export function healthCheck(deps: {
       ok: problems.length === 0,
       body: {
         status: problems.length === 0 ? 'ok' : 'degraded',
-        checks: { database: deps.db.kind, storage: deps.storage.name, llm: llmBackend(deps.config) },
+        checks: {
+          database: deps.db.kind,
+          storage: deps.storage.name,
+          llm: llmBackend(deps.config),
+          embeddings: deps.embeddings,
+          vectorStore: deps.vectorStore,
+        },
         ...(problems.length ? { problems } : {}),
       },
     };

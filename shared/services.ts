@@ -12,7 +12,15 @@ import { openDb } from './db/open';
 import { healthCheck } from './health';
 import { openAiUpstream, type ChatUpstream } from './llm/upstream';
 import { modelService } from './models/service';
+import { documentRetrieval } from './documents/retrieval';
+import { documentService } from './documents/service';
+import type { Embedder } from './embeddings/embedder';
+import { localLexicalEmbedder } from './embeddings/lexical';
+import { azureOpenAiEmbedder, openAiCompatibleEmbedder } from './embeddings/openai';
+import { storageBlobStore, type BlobStore } from './storage/blobs';
 import { jobQueue } from './storage/jobs';
+import { pgvectorStore } from './vectors/pgvector';
+import type { VectorStore } from './vectors/store';
 import { describeStorage, storageQueueSender, type QueueSender } from './storage/queues';
 import { titleService } from './titles/service';
 
@@ -20,6 +28,7 @@ export interface ServiceDeps {
   config: Config;
   db: Db;
   queues: QueueSender;
+  blobs: BlobStore;
   storage: { name: string; ping(): Promise<void> };
   upstream: ChatUpstream;
   clock?: Clock;
@@ -68,6 +77,9 @@ export function createServices(deps: ServiceDeps) {
     fetchCatalogue: deps.fetchCatalogue ?? (() => fetchOpenRouterCatalogue(config)),
   });
   const jobs = jobQueue(deps.queues);
+  const embedder = embedderFor(config);
+  const vectors = vectorStoreFor(config, db);
+  const retrieve = documentRetrieval({ db, embedder, vectors });
   return {
     config,
     db,
@@ -86,6 +98,15 @@ export function createServices(deps: ServiceDeps) {
     sweepHolds: () => metering.sweepExpired(db),
     models,
     conversations: conversationService({ db, clock }),
+    documents: documentService({
+      db,
+      clock,
+      blobs: deps.blobs,
+      embedder,
+      vectors,
+      maxBytes: config.DOCUMENT_MAX_BYTES,
+      log: deps.log,
+    }),
     chat: chatService({
       db,
       clock,
@@ -102,6 +123,7 @@ export function createServices(deps: ServiceDeps) {
       systemPrompt: config.SYSTEM_PROMPT,
       defaultMaxTokens: config.DEFAULT_MAX_TOKENS,
       timings,
+      retrieve,
       log: deps.log,
     }),
     titles: titleService({ db, upstream: deps.upstream, models, metering, model: config.TITLE_MODEL }),
@@ -109,14 +131,55 @@ export function createServices(deps: ServiceDeps) {
       config,
       db,
       storage: deps.storage,
+      embeddings: embedder.name,
+      vectorStore: vectors.name,
       pingUpstream: () => pingUpstream(config),
     }),
     /** Runs once per instance before serving (the schema was migrated when the database opened). */
     async ready() {
       await models.seedIfEmpty();
+      // Azurite is the local stand-in: the browser's upload-link PUTs come from the app's origin.
+      // In Azure the infrastructure sets the account's CORS rules.
+      if (deps.storage.name === 'azurite') await deps.blobs.allowUploadsFrom(config.PUBLIC_BASE_URL);
     },
     close: () => db.close(),
   };
+}
+
+/** The embeddings provider: the one named, else the first configured, else the offline lexical one. */
+function embedderFor(config: Config): Embedder {
+  const provider =
+    config.EMBEDDINGS_PROVIDER ??
+    (config.AZURE_OPENAI_ENDPOINT ? 'azure-openai' : config.EMBEDDINGS_BASE_URL ? 'openai-compatible' : 'local');
+  if (provider === 'azure-openai') {
+    if (!config.AZURE_OPENAI_ENDPOINT) {
+      throw new Error('Bad configuration:\n  AZURE_OPENAI_ENDPOINT: required with EMBEDDINGS_PROVIDER=azure-openai');
+    }
+    return azureOpenAiEmbedder({
+      endpoint: config.AZURE_OPENAI_ENDPOINT,
+      apiKey: config.AZURE_OPENAI_API_KEY,
+      deployment: config.AZURE_OPENAI_EMBEDDING_DEPLOYMENT,
+      apiVersion: config.AZURE_OPENAI_API_VERSION,
+    });
+  }
+  if (provider === 'openai-compatible') {
+    if (!config.EMBEDDINGS_BASE_URL) {
+      throw new Error('Bad configuration:\n  EMBEDDINGS_BASE_URL: required with EMBEDDINGS_PROVIDER=openai-compatible');
+    }
+    return openAiCompatibleEmbedder({
+      baseURL: config.EMBEDDINGS_BASE_URL,
+      apiKey: config.EMBEDDINGS_API_KEY,
+      model: config.EMBEDDINGS_MODEL,
+    });
+  }
+  return localLexicalEmbedder();
+}
+
+function vectorStoreFor(config: Config, db: Db): VectorStore {
+  if (config.VECTOR_STORE === 'mongodb') {
+    throw new Error('Bad configuration:\n  VECTOR_STORE: mongodb is not wired yet; use pgvector');
+  }
+  return pgvectorStore(db);
 }
 
 const upstreamUrl = (config: Config, p: string) => `${config.OPENROUTER_BASE_URL.replace(/\/$/, '')}${p}`;
@@ -158,10 +221,12 @@ export async function openServices(config: Config, log?: ServiceDeps['log']): Pr
     pgliteDir: path.resolve(config.DATA_DIR, 'pglite'),
   });
   const queues = storageQueueSender(config.AzureWebJobsStorage!);
+  const blobs = storageBlobStore(config.AzureWebJobsStorage!);
   const services = createServices({
     config,
     db,
     queues,
+    blobs,
     storage: { name: describeStorage(config.AzureWebJobsStorage!), ping: () => queues.ping() },
     upstream: openAiUpstream({
       baseURL: config.OPENROUTER_BASE_URL,

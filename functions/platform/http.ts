@@ -41,6 +41,8 @@ export interface RouteOptions<A extends Auth, BS, QS> {
   maxBody?: number;
   /** Hand the body over as text, unparsed (signed webhooks are verified on the exact bytes). */
   rawBody?: boolean;
+  /** The body is `multipart/form-data`: handed over as FormData (files as File). */
+  form?: boolean;
 }
 
 const DEFAULT_MAX_BODY = 256 * 1024;
@@ -79,7 +81,9 @@ export function http<
       if (Object.values(rawQuery).some((v) => hasNul(v))) {
         throw new AppError('invalid_request', 'The query string may not contain NUL characters.');
       }
-      const raw = await readBody(req, opts.maxBody ?? DEFAULT_MAX_BODY, opts.rawBody ?? false);
+      const raw = opts.form
+        ? await readForm(req, opts.maxBody ?? DEFAULT_MAX_BODY)
+        : await readBody(req, opts.maxBody ?? DEFAULT_MAX_BODY, opts.rawBody ?? false);
       const input: PublicInput<unknown, unknown> = {
         core,
         body: opts.body ? opts.body.parse(raw ?? {}) : raw,
@@ -141,7 +145,7 @@ export function clientAddress(req: HttpRequest, header: string | undefined): str
   return (last || 'unknown').slice(0, 64);
 }
 
-async function readBody(req: HttpRequest, limit: number, raw: boolean): Promise<unknown> {
+async function readBytes(req: HttpRequest, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers.get('content-length') ?? '0');
   if (declared > limit) throw tooLarge(limit);
   if (!req.body) return undefined;
@@ -158,15 +162,36 @@ async function readBody(req: HttpRequest, limit: number, raw: boolean): Promise<
     }
     chunks.push(value);
   }
-  if (size === 0) return raw ? '' : undefined;
-  if (raw) return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readForm(req: HttpRequest, limit: number): Promise<FormData> {
+  const type = req.headers.get('content-type') ?? '';
+  if (!/^multipart\/form-data;/i.test(type)) {
+    throw new AppError('unsupported_type', 'Send the file as multipart/form-data, in a field named "file".');
+  }
+  const bytes = (await readBytes(req, limit)) ?? Buffer.alloc(0);
+  try {
+    return await new Response(new Uint8Array(bytes), { headers: { 'content-type': type } }).formData();
+  } catch {
+    throw new AppError(
+      'invalid_request',
+      'The form data could not be read. Send the file in a field named "file".',
+    );
+  }
+}
+
+async function readBody(req: HttpRequest, limit: number, raw: boolean): Promise<unknown> {
+  const bytes = await readBytes(req, limit);
+  if (!bytes || bytes.byteLength === 0) return raw ? '' : undefined;
+  if (raw) return bytes.toString('utf8');
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json' && !type.endsWith('+json')) {
     throw new AppError('unsupported_type', 'Send the body as JSON (Content-Type: application/json).');
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new AppError('invalid_request', 'The body is not valid UTF-8.');
   }

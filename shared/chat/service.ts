@@ -12,6 +12,7 @@ import type { ModelService } from '../models/service';
 import type { JobQueue } from '../storage/jobs';
 import { channel } from './channel';
 import { liveReplies } from './live-replies';
+import { withSources, type Passage, type Retrieve } from '../documents/retrieval';
 import { buildPrompt } from './prompt';
 import { chatStore, type PathTurn, type ReplyContext, type ReplyStatus } from './store';
 import { countTokens } from './tokens';
@@ -86,6 +87,8 @@ export function chatService(deps: {
   systemPrompt: string;
   defaultMaxTokens: number;
   timings: ChatTimings;
+  /** Passages of the user's documents for a question; absent when documents are not wired. */
+  retrieve?: Retrieve;
   log?: (msg: string, err?: unknown) => void;
 }) {
   const { db, clock, timings } = deps;
@@ -115,6 +118,7 @@ export function chatService(deps: {
     modelId: string;
     maxTokens?: number;
     temperature?: number;
+    documentIds?: string[];
   }): Promise<AsyncIterable<StreamEvent>> {
     const c = b.ctx.conversation;
     const model = await deps.models.require(b.modelId);
@@ -123,8 +127,9 @@ export function chatService(deps: {
       Math.max(1, Math.floor(model.contextLength / 2)),
     );
     const questionText = b.question?.content ?? b.existingQuestion?.content ?? '';
+    const passages = await findPassages(b.userId, b.ctx, b.history, questionText, b.documentIds);
     const prompt = buildPrompt({
-      system: c.system_prompt ?? deps.systemPrompt,
+      system: withSources(c.system_prompt ?? deps.systemPrompt, passages),
       history: turnsForPrompt(b.history),
       message: questionText,
       contextLength: model.contextLength,
@@ -152,6 +157,7 @@ export function chatService(deps: {
         userId: b.userId,
         model: model.id,
         promptTokens: prompt.promptTokens,
+        citations: passages.map(({ text: _text, ...citation }) => citation),
         at: now,
       });
       const r = await deps.metering.reserve(tx, {
@@ -202,6 +208,12 @@ export function chatService(deps: {
         parentId: b.question ? b.ctx.anchorId : undefined,
       },
     });
+    if (passages.length) {
+      out.push({
+        event: 'citations',
+        data: { citations: passages.map(({ text: _text, ...citation }) => citation) },
+      });
+    }
     void relay({
       userId: b.userId,
       conversationId: c.id,
@@ -225,6 +237,29 @@ export function chatService(deps: {
       })
       .finally(() => out.close());
     return out.iterable;
+  }
+
+  /**
+   * The document passages for a question: only for users with ready documents (or a message
+   * that names some). A short follow-up ("and on page 3?") is searched with the question before
+   * it. A retrieval that fails costs the reply its sources, not the reply.
+   */
+  async function findPassages(
+    userId: string,
+    ctx: ReplyContext,
+    history: PathTurn[],
+    question: string,
+    documentIds: string[] | undefined,
+  ): Promise<Passage[]> {
+    if (!deps.retrieve || !(ctx.hasDocuments || documentIds?.length)) return [];
+    const previous = [...history].reverse().find((t) => t.role === 'user')?.content;
+    const text = previous && question.split(/\s+/).length < 12 ? `${previous}\n${question}` : question;
+    try {
+      return await deps.retrieve(userId, { text: text.slice(0, 4000), documentIds });
+    } catch (err) {
+      log('retrieval failed', err);
+      return [];
+    }
   }
 
   async function relay(r: {
@@ -444,6 +479,7 @@ export function chatService(deps: {
         modelId: input.model,
         maxTokens: input.maxTokens,
         temperature: input.temperature,
+        documentIds: input.documentIds,
       });
     },
 

@@ -1,7 +1,7 @@
 import type { Db } from '../db/db';
 import type { ConversationRow, MessageRow } from '../conversations/store';
 import type { DoneReason } from '../contracts/chat-stream';
-import type { MessageError } from '../contracts/conversations';
+import type { Citation, MessageError } from '../contracts/conversations';
 
 export type ReplyStatus = 'complete' | 'stopped' | 'failed';
 
@@ -25,6 +25,8 @@ export type Anchor =
 
 export interface ReplyContext {
   conversation: ConversationRow;
+  /** The user has ready documents: only then does a reply pay for retrieval. */
+  hasDocuments: boolean;
   /** The message the reply's question follows (send) or the question itself (regenerate). */
   anchorId: string | null;
   /** False when the anchor names a message that is not in this conversation. */
@@ -49,6 +51,7 @@ export const chatStore = (db: Db) => ({
       ConversationRow & {
         anchor_id: string | null;
         anchor_exists: boolean;
+        has_documents: boolean;
         anchor_role: 'user' | 'assistant' | null;
         path: PathTurn[];
       }
@@ -74,6 +77,7 @@ export const chatStore = (db: Db) => ({
        SELECT c.*,
               (SELECT id FROM anchor) AS anchor_id,
               (SELECT exists_ok FROM anchor) AS anchor_exists,
+              EXISTS (SELECT 1 FROM documents d WHERE d.user_id = $2 AND d.status = 'ready') AS has_documents,
               (SELECT role FROM path WHERE depth = 0) AS anchor_role,
               COALESCE((SELECT json_agg(json_build_object('id', id, 'role', role, 'content', content, 'status', status)
                                  ORDER BY depth DESC) FROM path), '[]'::json) AS path
@@ -81,9 +85,10 @@ export const chatStore = (db: Db) => ({
       [conversationId, userId, anchor.kind, anchor.kind === 'active' ? null : anchor.messageId],
     );
     if (!row) return null;
-    const { anchor_id, anchor_exists, anchor_role, path, ...conversation } = row;
+    const { anchor_id, anchor_exists, anchor_role, has_documents, path, ...conversation } = row;
     return {
       conversation,
+      hasDocuments: has_documents,
       anchorId: anchor_id,
       anchorFound: anchor_exists && (anchor_id === null || anchor_role !== null),
       anchorRole: anchor_role,
@@ -106,6 +111,8 @@ export const chatStore = (db: Db) => ({
     userId: string;
     model: string;
     promptTokens: number;
+    /** The sources the reply was given, shown under it. */
+    citations: Citation[];
     at: Date;
   }) =>
     db.exec(
@@ -114,8 +121,10 @@ export const chatStore = (db: Db) => ({
          SELECT $1, $4, $5, $2, 'user', $6, $8, 'complete', $7, $9 WHERE $1::text IS NOT NULL
          RETURNING id
        ), a AS (
-         INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, model, status, image_ids, created_at)
-         VALUES ($10, $4, $5, $11, 'assistant', '', $8, 'streaming', '{}', $9::timestamptz + interval '1 millisecond')
+         INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, model, status, image_ids,
+                               citations, created_at)
+         VALUES ($10, $4, $5, $11, 'assistant', '', $8, 'streaming', '{}', $13::jsonb,
+                 $9::timestamptz + interval '1 millisecond')
          RETURNING id
        ), g AS (
          INSERT INTO generations (id, message_id, conversation_id, user_id, model, status, started_at, updated_at, prompt_tokens)
@@ -135,6 +144,7 @@ export const chatStore = (db: Db) => ({
         r.replyId,
         r.replyParentId,
         r.promptTokens,
+        JSON.stringify(r.citations),
       ],
     ),
 

@@ -7,6 +7,10 @@ export const healthResponse = z.object({
     storage: z.string(),
     /** `openrouter`, `offline-demo` (the local host's demo model) or `openai-compatible (host)`. */
     llm: z.string(),
+    /** `local-lexical` (offline, words and n-grams), `azure-openai` or `openai-compatible`. */
+    embeddings: z.string(),
+    /** `pgvector` or `mongodb`. */
+    vectorStore: z.string(),
   }),
   problems: z.array(z.string()).optional(),
 });

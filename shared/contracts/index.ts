@@ -10,3 +10,4 @@ export * from './billing';
 export * from './presets';
 export * from './shares';
 export * from './feedback';
+export * from './documents';

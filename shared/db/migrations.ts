@@ -1,7 +1,9 @@
 import { authMigrations } from '../auth/migrations';
 import { meteringMigrations } from '../billing/metering-migrations';
-import { chatMigrations } from '../chat/migrations';
 import { receiptMigrations } from '../billing/receipt-migrations';
+import { chatMigrations } from '../chat/migrations';
+import { documentMigrations } from '../documents/migrations';
+import { vectorMigrations } from '../vectors/pgvector';
 import { feedbackMigrations } from '../feedback/migrations';
 import { presetMigrations } from '../presets/migrations';
 import { shareMigrations } from '../shares/migrations';
@@ -17,10 +19,12 @@ export const migrations: Migration[] = [
   ...authMigrations,
   ...chatMigrations,
   ...meteringMigrations,
-  ...receiptMigrations,
-  ...feedbackMigrations,
+  ...documentMigrations,
+  ...vectorMigrations,
   ...presetMigrations,
   ...shareMigrations,
+  ...receiptMigrations,
+  ...feedbackMigrations,
 ].sort((a, b) => a.id.localeCompare(b.id));
 
 const ids = new Set<string>();

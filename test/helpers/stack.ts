@@ -10,6 +10,7 @@ import { loadConfig } from '../../shared/config';
 import type { Db } from '../../shared/db/db';
 import { openAiUpstream } from '../../shared/llm/upstream';
 import { createServices, type Services } from '../../shared/services';
+import { storageBlobStore } from '../../shared/storage/blobs';
 import { storageQueueSender } from '../../shared/storage/queues';
 import { testDb } from './db';
 
@@ -67,10 +68,12 @@ export async function startStack(
     ...opts.env,
   });
   const queues = storageQueueSender(azurite.connectionString);
+  const blobs = storageBlobStore(azurite.connectionString);
   const services = createServices({
     config,
     db,
     queues,
+    blobs,
     storage: { name: 'azurite', ping: () => queues.ping() },
     upstream: openAiUpstream({
       baseURL: upstream.url,

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDb, usingRealPostgres } from '../../test/helpers/db';
+import type { Db } from '../db/db';
+import { localLexicalEmbedder } from '../embeddings/lexical';
+import { vectorStoreContract } from './contract';
+import { enablePgvector, pgvectorStore, vectorMigrations } from './pgvector';
+
+const where = usingRealPostgres() ? 'PostgreSQL (TEST_DATABASE_URL)' : 'PGlite';
+
+/** Applies the vector migrations the way migrate() does, unless the app's list already has. */
+async function migrated(): Promise<Db> {
+  const db = await testDb();
+  for (const m of vectorMigrations) {
+    if (await db.maybeOne('SELECT id FROM schema_migrations WHERE id = $1', [m.id])) continue;
+    await db.tx(async (tx) => {
+      await tx.exec(m.sql);
+      await tx.exec('INSERT INTO schema_migrations (id) VALUES ($1)', [m.id]);
+    });
+  }
+  return db;
+}
+
+vectorStoreContract(`pgvector on ${where}`, async () => {
+  const db = await migrated();
+  const store = pgvectorStore(db);
+  const vectorSearch = await store.hasVectorSearch();
+  if (!vectorSearch) {
+    console.warn(`pgvector is not installed on ${where}: vector claims are skipped, keyword claims run.`);
+  }
+  return { store, vectorSearch, close: () => db.close() };
+});
+
+describe(`pgvector store on ${where}`, () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await migrated();
+  });
+  afterAll(() => db.close());
+
+  it('its migration runs on a database with or without pgvector, and again without harm', async () => {
+    for (const m of vectorMigrations) expect(m.id).toMatch(/^05\d_/);
+    const available = await db.maybeOne(`SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`);
+    expect(await pgvectorStore(db).hasVectorSearch()).toBe(available !== null);
+    await db.tx(async (tx) => {
+      for (const m of vectorMigrations) await tx.exec(m.sql);
+    });
+    await enablePgvector(db);
+    const columns = await db.many<{ column_name: string }>(
+      `SELECT column_name FROM information_schema.columns
+        WHERE table_name = 'document_chunks' AND table_schema = current_schema() ORDER BY ordinal_position`,
+    );
+    expect(columns.map((c) => c.column_name)).toEqual(
+      expect.arrayContaining([
+        'user_id',
+        'document_id',
+        'idx',
+        'page',
+        'text',
+        'tokens',
+        'model',
+        'dims',
+        'tsv',
+      ]),
+    );
+    expect(columns.some((c) => c.column_name === 'embedding')).toBe(available !== null);
+  });
+
+  it('a replace that fails half-way leaves the chunks it was replacing', async () => {
+    const store = pgvectorStore(db);
+    const base = { userId: 'u-fail', documentId: 'd1', model: 'm', dimensions: 2 };
+    await store.replaceDocumentChunks({
+      ...base,
+      chunks: [{ index: 0, page: 1, text: 'kept words', tokens: 2, embedding: [1, 0] }],
+    });
+    // PostgreSQL refuses a NUL in text, so the second batch row fails after the delete ran.
+    await expect(
+      store.replaceDocumentChunks({
+        ...base,
+        chunks: [
+          { index: 0, page: 1, text: 'new words', tokens: 2, embedding: [1, 0] },
+          { index: 1, page: 1, text: 'bad \u0000 byte', tokens: 2, embedding: [0, 1] },
+        ],
+      }),
+    ).rejects.toThrow();
+    const hits = await store.search({
+      userId: 'u-fail',
+      embedding: [1, 0],
+      text: 'words',
+      model: 'm',
+      limit: 5,
+    });
+    expect(hits.map((h) => h.text)).toEqual(['kept words']);
+  });
+
+  it('keyword search takes a question: any of its words, rare ones first, function words ignored', async () => {
+    const store = pgvectorStore(db);
+    const texts = [
+      'The invoice total was 4,200 euros. Report.',
+      'Die Rechnung kam am Montag.',
+      '发票 在 周一 到达',
+      'The meeting was on Monday and the invoice came later. Report.',
+      'The weather was fine all week. Report.',
+      'The train was late on Monday. Report.',
+    ];
+    await store.replaceDocumentChunks({
+      userId: 'u-kw',
+      documentId: 'd1',
+      model: 'm',
+      dimensions: 2,
+      chunks: texts.map((text, index) => ({ index, page: index + 1, text, tokens: 8, embedding: [1, 0] })),
+    });
+    const find = async (text: string) =>
+      (await store.search({ userId: 'u-kw', embedding: [0, 0], text, model: 'm', limit: 5 })).map(
+        (h) => h.index,
+      );
+    // "what", "was", "the" are no evidence; "invoice" is in two chunks, "total" in one.
+    expect(await find("What was the invoice's total?")).toEqual([0, 3]);
+    expect(await find('Rechnung')).toEqual([1]);
+    expect(await find('周一')).toEqual([2]);
+    expect(await find('what was it')).toEqual([]);
+    expect(await find('   ')).toEqual([]);
+    // "report" is in most chunks: beside a rarer word it adds nothing; alone it is all there is.
+    expect(await find('train report')).toEqual([5]);
+    expect(await find('report')).toEqual([0, 3, 4, 5]);
+  });
+
+  it('measures ingest and search over a few thousand chunks (exact scan, one user among others)', async () => {
+    const store = pgvectorStore(db);
+    const mode = (await store.hasVectorSearch()) ? 'hybrid' : 'keyword-only (no pgvector)';
+    const embedder = localLexicalEmbedder();
+    const words =
+      'harbour lantern copper meadow orchard granite willow falcon ember river tide moon bread'.split(' ');
+    const text = (i: number) =>
+      Array.from({ length: 60 }, (_, k) => words[(i * 7 + k * 3 + (i % 11)) % words.length]).join(' ') +
+      ` item${i}`;
+    const perUser = 2000;
+    const started = performance.now();
+    for (const userId of ['u-big', 'u-neighbour']) {
+      for (let d = 0; d < 4; d++) {
+        const texts = Array.from({ length: perUser / 4 }, (_, i) => text(d * 1000 + i));
+        const vectors = await embedder.embed(texts);
+        await store.replaceDocumentChunks({
+          userId,
+          documentId: `doc-${d}`,
+          model: embedder.model,
+          dimensions: embedder.dimensions,
+          chunks: texts.map((t, i) => ({
+            index: i,
+            page: null,
+            text: t,
+            tokens: 60,
+            embedding: vectors[i]!,
+          })),
+        });
+      }
+    }
+    const ingestMs = performance.now() - started;
+    const [q] = await embedder.embed(['copper lantern by the river item1234']);
+    const times: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const t = performance.now();
+      const hits = await store.search({
+        userId: 'u-big',
+        embedding: q!,
+        text: 'copper lantern item1234',
+        model: embedder.model,
+        limit: 8,
+      });
+      times.push(performance.now() - t);
+      // Without vectors only the rare word counts: "copper" and "lantern" are in most chunks.
+      expect(hits).toHaveLength(mode === 'hybrid' ? 8 : 1);
+      expect(hits[0]!.text).toContain('item1234');
+    }
+    times.sort((a, b) => a - b);
+    console.info(
+      `pgvector on ${where}: ingest ${2 * perUser} chunks × 384 d in ${ingestMs.toFixed(0)} ms; ` +
+        `${mode} search over ${perUser} chunks: median ${times[7]!.toFixed(1)} ms, max ${times[14]!.toFixed(1)} ms`,
+    );
+  });
+});
