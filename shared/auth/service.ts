@@ -1,10 +1,19 @@
 import type { Clock } from '../clock';
-import type { RegisterBody, LoginBody, SettingsBody, User } from '../contracts/auth';
+import type {
+  DeleteAccountBody,
+  LoginBody,
+  PasswordBody,
+  RegisterBody,
+  SettingsBody,
+  User,
+} from '../contracts/auth';
 import type { Db } from '../db/db';
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
 import {
+  identityStore,
+  oauthFlowStore,
   sessionStore,
   throttleStore,
   userStore,
@@ -56,6 +65,13 @@ export const registerPolicy = {
   perClient: { limit: 10, windowMs: 3600_000 },
 };
 
+/**
+ * Checks of the current password by a signed-in user (changing it, deleting the account): 5
+ * wrong ones in 15 minutes lock those checks for that account for 15 minutes, so a stolen
+ * session cannot guess its way to the password.
+ */
+export const currentPasswordPolicy = { perUser: { limit: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 } };
+
 export interface AuthPolicy {
   login: typeof loginPolicy;
   register: typeof registerPolicy;
@@ -81,15 +97,51 @@ export interface IssuedSession {
   expiresAt: Date;
 }
 
+const PROVIDERS = new Set<string>(['google', 'microsoft']);
+
 export function toUser(row: UserRow): User {
+  const providers = (row.providers ?? []).filter((p): p is 'google' | 'microsoft' => PROVIDERS.has(p));
   return {
     id: row.id,
     email: row.email,
     name: row.name,
     credits: Number(row.credits),
     memoryEnabled: row.memory_enabled,
+    identities: [...(row.password_hash ? (['password'] as const) : []), ...providers],
     createdAt: new Date(row.created_at).toISOString(),
   };
+}
+
+/**
+ * A new session for the account: a fresh random token (stored hashed) and CSRF token. Every
+ * sign-in, by password or provider, goes through here.
+ */
+export async function issueSession(db: Db, clock: Clock, row: UserRow): Promise<IssuedSession> {
+  const now = clock.now();
+  const token = newToken();
+  const csrfToken = newToken();
+  const expiresAt = new Date(now.getTime() + sessionPolicy.absoluteMs);
+  await sessionStore(db).insert({
+    token_hash: hashToken(token),
+    user_id: row.id,
+    csrf_token: csrfToken,
+    created_at: now,
+    last_seen_at: now,
+    expires_at: expiresAt,
+  });
+  return { user: toUser(row), token, csrfToken, expiresAt };
+}
+
+/** The live session behind a cookie token, or null when absent, expired, idle or revoked. */
+export async function resolveSession(db: Db, clock: Clock, token: string): Promise<Session | null> {
+  const now = clock.now();
+  const tokenHash = hashToken(token);
+  const row = await sessionStore(db).live(tokenHash, now, new Date(now.getTime() - sessionPolicy.idleMs));
+  if (!row) return null;
+  if (now.getTime() - new Date(row.last_seen_at).getTime() > sessionPolicy.touchEveryMs) {
+    await sessionStore(db).touch(tokenHash, now);
+  }
+  return { user: toUser(row.user), csrfToken: row.csrf_token, tokenHash };
 }
 
 export type AuthService = ReturnType<typeof authService>;
@@ -105,6 +157,8 @@ export function authService(deps: {
   clock: Clock;
   /** Runs in the transaction that creates the account (the welcome credit). */
   onRegistered?: (tx: Db, userId: string) => Promise<void>;
+  /** Runs in the transaction that deletes the account, first: what other features own goes here. */
+  onAccountDeleted?: (tx: Db, userId: string) => Promise<void>;
   /** The throttles' numbers; the defaults above unless a deployment (or a test) says otherwise. */
   policy?: { login?: Partial<AuthPolicy['login']>; register?: Partial<AuthPolicy['register']> };
 }) {
@@ -121,23 +175,10 @@ export function authService(deps: {
       maxDelayMs: login.perEmail.maxDelayMs,
     },
     register: lockRule({ ...register.perClient, lockMs: register.perClient.windowMs }),
+    currentPassword: lockRule(currentPasswordPolicy.perUser),
   } satisfies Record<string, ThrottleRule>;
 
-  async function issueSession(row: UserRow): Promise<IssuedSession> {
-    const now = clock.now();
-    const token = newToken();
-    const csrfToken = newToken();
-    const expiresAt = new Date(now.getTime() + sessionPolicy.absoluteMs);
-    await sessionStore(db).insert({
-      token_hash: hashToken(token),
-      user_id: row.id,
-      csrf_token: csrfToken,
-      created_at: now,
-      last_seen_at: now,
-      expires_at: expiresAt,
-    });
-    return { user: toUser(row), token, csrfToken, expiresAt };
-  }
+  const newSession = (row: UserRow) => issueSession(db, clock, row);
 
   /** Seconds until a closed key opens (at least 1: Retry-After 0 would invite a hot loop). */
   async function secondsUntilOpen(key: string): Promise<number> {
@@ -167,6 +208,27 @@ export function authService(deps: {
     return taken;
   }
 
+  /**
+   * The signed-in user proves the account's password again (to change it, to delete the
+   * account). Counted before the check, like sign-in; a right one takes its try back.
+   */
+  async function checkCurrentPassword(row: UserRow, password: string | undefined): Promise<void> {
+    if (!password) {
+      throw new AppError('invalid_request', 'Enter your current password: this account has one.');
+    }
+    const [taken] = await pass(
+      [{ key: `password:user:${row.id}`, rule: rules.currentPassword }],
+      (_k, seconds) => refused(`Too many wrong passwords. Try again in ${inWords(seconds)}.`, seconds),
+    );
+    if (!(await verifyPassword(row.password_hash!, password))) {
+      throw new AppError(
+        'invalid_credentials',
+        'The current password is not correct. Check it and try again.',
+      );
+    }
+    if (taken) await throttleStore(db).release(taken.key, taken.rule, taken.row.window_started_at);
+  }
+
   return {
     /** `clientKey` is the client's address as the platform reports it (trusted, never client-chosen). */
     async register(input: RegisterBody, clientKey: string): Promise<IssuedSession> {
@@ -194,7 +256,7 @@ export function authService(deps: {
         await deps.onRegistered?.(tx, created.id);
         return (await userStore(tx).byId(created.id))!;
       });
-      return issueSession(row);
+      return newSession(row);
     },
 
     /**
@@ -232,7 +294,7 @@ export function authService(deps: {
       await throttleStore(db).clear(pairKey);
       await throttleStore(db).clear(emailKey);
       if (client) await throttleStore(db).release(client.key, client.rule, client.row.window_started_at);
-      return issueSession(row);
+      return newSession(row);
     },
 
     async logout(token: string): Promise<void> {
@@ -240,16 +302,7 @@ export function authService(deps: {
     },
 
     /** The live session behind a cookie token, or null when absent, expired, idle or revoked. */
-    async resolve(token: string): Promise<Session | null> {
-      const now = clock.now();
-      const tokenHash = hashToken(token);
-      const row = await sessionStore(db).live(tokenHash, now, new Date(now.getTime() - sessionPolicy.idleMs));
-      if (!row) return null;
-      if (now.getTime() - new Date(row.last_seen_at).getTime() > sessionPolicy.touchEveryMs) {
-        await sessionStore(db).touch(tokenHash, now);
-      }
-      return { user: toUser(row.user), csrfToken: row.csrf_token, tokenHash };
-    },
+    resolve: (token: string) => resolveSession(db, clock, token),
 
     checkCsrf(session: Session, header: string | null): void {
       if (!header || !sameSecret(header, session.csrfToken)) {
@@ -261,6 +314,55 @@ export function authService(deps: {
       const row = await userStore(db).updateSettings(userId, input);
       if (!row) throw new AppError('unauthenticated', 'Sign in again');
       return toUser(row);
+    },
+
+    /**
+     * Sets a password on an account that has none (signed up through a provider), or changes
+     * it after checking the current one. A change signs out every other session of the account.
+     */
+    async setPassword(session: Session, input: PasswordBody): Promise<User> {
+      const row = await userStore(db).byId(session.user.id);
+      if (!row) throw new AppError('unauthenticated', 'Sign in again');
+      if (row.password_hash) await checkCurrentPassword(row, input.currentPassword);
+      const passwordHash = await hashPassword(input.newPassword);
+      return db.tx(async (tx) => {
+        // Changed meanwhile (another tab set one): the check above was against another password.
+        const swapped = await userStore(tx).swapPasswordHash(row.id, row.password_hash, passwordHash);
+        if (!swapped) {
+          throw new AppError(
+            'conflict',
+            'Your password was changed meanwhile. Reload the page and try again.',
+          );
+        }
+        await sessionStore(tx).revokeOthers(row.id, session.tokenHash, clock.now());
+        return toUser((await userStore(tx).byId(row.id))!);
+      });
+    },
+
+    /**
+     * Deletes the account: the password is asked for exactly when it has one. Conversations
+     * (with their messages and replies), sessions and linked provider accounts go; the row stays
+     * without email, name or password, so the ledger and purchases still add up.
+     */
+    async deleteAccount(session: Session, input: DeleteAccountBody): Promise<void> {
+      const row = await userStore(db).byId(session.user.id);
+      if (!row) throw new AppError('unauthenticated', 'Sign in again');
+      if (row.password_hash) await checkCurrentPassword(row, input.password);
+      await db.tx(async (tx) => {
+        const locked = await userStore(tx).byIdForUpdate(row.id);
+        if (!locked || locked.password_hash !== row.password_hash) {
+          throw new AppError(
+            'conflict',
+            'Your password was changed meanwhile. Reload the page and try again.',
+          );
+        }
+        await deps.onAccountDeleted?.(tx, row.id);
+        await userStore(tx).deleteConversations(row.id);
+        await identityStore(tx).deleteAll(row.id);
+        await oauthFlowStore(tx).deleteAll(row.id);
+        await sessionStore(tx).deleteAll(row.id);
+        await userStore(tx).anonymize(row.id, clock.now());
+      });
     },
 
     async user(userId: string): Promise<User> {

@@ -8,6 +8,9 @@ export interface UserRow {
   credits: number;
   memory_enabled: boolean;
   created_at: Date;
+  deleted_at: Date | null;
+  /** The providers linked to the account, each once, sorted. */
+  providers: string[];
 }
 
 export interface SessionRow {
@@ -20,22 +23,58 @@ export interface SessionRow {
   revoked_at: Date | null;
 }
 
+/** The columns of a user row `u`, with its linked providers. */
+const USER = `u.*, ARRAY(SELECT DISTINCT i.provider FROM identities i WHERE i.user_id = u.id ORDER BY 1) AS providers`;
+
 export const userStore = (db: Db) => ({
-  insert: (u: { id: string; email: string; name: string | null; passwordHash: string; at: Date }) =>
+  /** A new account; `passwordHash` null for one that signs in only through a provider. */
+  insert: (u: { id: string; email: string; name: string | null; passwordHash: string | null; at: Date }) =>
     db.maybeOne<UserRow>(
-      `INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (email) DO NOTHING RETURNING *`,
+      `WITH u AS (
+         INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (email) DO NOTHING RETURNING *)
+       SELECT u.*, '{}'::text[] AS providers FROM u`,
       [u.id, u.email, u.name, u.passwordHash, u.at],
     ),
-  byEmail: (email: string) => db.maybeOne<UserRow>(`SELECT * FROM users WHERE email = $1`, [email]),
-  byId: (id: string) => db.maybeOne<UserRow>(`SELECT * FROM users WHERE id = $1`, [id]),
+  byEmail: (email: string) =>
+    db.maybeOne<UserRow>(`SELECT ${USER} FROM users u WHERE u.email = $1 AND u.deleted_at IS NULL`, [email]),
+  byId: (id: string) =>
+    db.maybeOne<UserRow>(`SELECT ${USER} FROM users u WHERE u.id = $1 AND u.deleted_at IS NULL`, [id]),
+  /** Locks the row for the transaction: password changes and deletion of one account take turns. */
+  byIdForUpdate: (id: string) =>
+    db.maybeOne<UserRow>(
+      `SELECT ${USER} FROM users u WHERE u.id = $1 AND u.deleted_at IS NULL FOR UPDATE OF u`,
+      [id],
+    ),
   updateSettings: (id: string, s: { memoryEnabled?: boolean; name?: string | null }) =>
     db.maybeOne<UserRow>(
-      `UPDATE users SET
-         memory_enabled = COALESCE($2, memory_enabled),
-         name = CASE WHEN $3::boolean THEN $4 ELSE name END
-       WHERE id = $1 RETURNING *`,
+      `WITH u AS (
+         UPDATE users SET
+           memory_enabled = COALESCE($2, memory_enabled),
+           name = CASE WHEN $3::boolean THEN $4 ELSE name END
+         WHERE id = $1 AND deleted_at IS NULL RETURNING *)
+       SELECT ${USER} FROM u`,
       [id, s.memoryEnabled ?? null, s.name !== undefined, s.name ?? null],
+    ),
+  /** Replaces the password hash only if it is still `expected` (null: the account had none). */
+  swapPasswordHash: async (id: string, expected: string | null, passwordHash: string) =>
+    (await db.exec(
+      `UPDATE users SET password_hash = $3
+        WHERE id = $1 AND deleted_at IS NULL AND password_hash IS NOT DISTINCT FROM $2`,
+      [id, expected, passwordHash],
+    )) === 1,
+  /** The account's conversations; their messages and replies go with them (ON DELETE CASCADE). */
+  deleteConversations: (id: string) => db.exec(`DELETE FROM conversations WHERE user_id = $1`, [id]),
+  /**
+   * What deleting an account leaves: the row, which the ledger and purchases point at, without
+   * the person (email, name, password). The email is freed for a new account.
+   */
+  anonymize: (id: string, at: Date) =>
+    db.exec(
+      `UPDATE users SET email = 'deleted-' || id || '@deleted.invalid', name = NULL, password_hash = NULL,
+              memory_enabled = false, deleted_at = $2
+        WHERE id = $1 AND deleted_at IS NULL`,
+      [id, at],
     ),
 });
 
@@ -48,8 +87,10 @@ export const sessionStore = (db: Db) => ({
     ),
   live: (tokenHash: string, now: Date, idleSince: Date) =>
     db.maybeOne<SessionRow & { user: UserRow }>(
-      `SELECT s.*, row_to_json(u.*) AS user FROM sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $3`,
+      `SELECT s.*, (SELECT row_to_json(x) FROM (SELECT ${USER}) x) AS user
+         FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $3
+          AND u.deleted_at IS NULL`,
       [tokenHash, now, idleSince],
     ),
   touch: (tokenHash: string, now: Date) =>
@@ -59,6 +100,90 @@ export const sessionStore = (db: Db) => ({
       tokenHash,
       now,
     ]),
+  /** Every session of the user but `keepTokenHash` (the one that asked). */
+  revokeOthers: (userId: string, keepTokenHash: string, now: Date) =>
+    db.exec(
+      `UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND token_hash <> $2 AND revoked_at IS NULL`,
+      [userId, keepTokenHash, now],
+    ),
+  deleteAll: (userId: string) => db.exec(`DELETE FROM sessions WHERE user_id = $1`, [userId]),
+});
+
+export interface IdentityRow {
+  provider: string;
+  subject: string;
+  user_id: string;
+  email: string | null;
+  created_at: Date;
+  last_used_at: Date;
+}
+
+/** Rows of `identities`: a provider account, keyed `(provider, subject)`, belongs to one user. */
+export const identityStore = (db: Db) => ({
+  find: (provider: string, subject: string) =>
+    db.maybeOne<IdentityRow>(`SELECT * FROM identities WHERE provider = $1 AND subject = $2`, [
+      provider,
+      subject,
+    ]),
+  /**
+   * Links the provider account to the user unless it is linked already (to anyone); returns
+   * the owner it has afterwards, so a race between two links settles on one.
+   */
+  link: async (i: { provider: string; subject: string; userId: string; email: string | null; at: Date }) => {
+    const inserted = await db.maybeOne<{ user_id: string }>(
+      `INSERT INTO identities (provider, subject, user_id, email, created_at, last_used_at)
+       VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (provider, subject) DO NOTHING RETURNING user_id`,
+      [i.provider, i.subject, i.userId, i.email, i.at],
+    );
+    // Not inserted: it was linked already, perhaps a moment ago by a concurrent sign-in.
+    return inserted?.user_id ?? (await identityStore(db).find(i.provider, i.subject))?.user_id ?? null;
+  },
+  used: (provider: string, subject: string, email: string | null, at: Date) =>
+    db.exec(
+      `UPDATE identities SET last_used_at = $4, email = COALESCE($3, email) WHERE provider = $1 AND subject = $2`,
+      [provider, subject, email, at],
+    ),
+  deleteAll: (userId: string) => db.exec(`DELETE FROM identities WHERE user_id = $1`, [userId]),
+});
+
+export interface OAuthFlowRow {
+  binding_hash: string;
+  provider: string;
+  state: string;
+  nonce: string;
+  code_verifier: string;
+  return_to: string;
+  link_user_id: string | null;
+  created_at: Date;
+  expires_at: Date;
+}
+
+/** Rows of `oauth_flows`: sign-ins between the redirect to the provider and its callback. */
+export const oauthFlowStore = (db: Db) => ({
+  /** Stores a new flow, dropping the ones that expired (the table holds only live flows). */
+  insert: async (f: OAuthFlowRow) => {
+    await db.exec(`DELETE FROM oauth_flows WHERE expires_at <= $1`, [f.created_at]);
+    await db.exec(
+      `INSERT INTO oauth_flows (binding_hash, provider, state, nonce, code_verifier, return_to, link_user_id,
+                                created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        f.binding_hash,
+        f.provider,
+        f.state,
+        f.nonce,
+        f.code_verifier,
+        f.return_to,
+        f.link_user_id,
+        f.created_at,
+        f.expires_at,
+      ],
+    );
+  },
+  /** Takes the flow out, so a callback can use it once: a replay finds nothing. */
+  take: (bindingHash: string) =>
+    db.maybeOne<OAuthFlowRow>(`DELETE FROM oauth_flows WHERE binding_hash = $1 RETURNING *`, [bindingHash]),
+  deleteAll: (userId: string) => db.exec(`DELETE FROM oauth_flows WHERE link_user_id = $1`, [userId]),
 });
 
 export interface ThrottleRow {

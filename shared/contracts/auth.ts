@@ -6,9 +6,48 @@ export const user = z.object({
   name: z.string().nullable(),
   credits: z.number().int(),
   memoryEnabled: z.boolean(),
+  /** How the account can sign in: `password` when it has one, then each linked provider. */
+  identities: z.array(z.enum(['password', 'google', 'microsoft'])),
   createdAt: z.string(),
 });
 export type User = z.infer<typeof user>;
+
+/** The sign-in providers besides the password. */
+export const oauthProviderIds = ['google', 'microsoft'] as const;
+export const oauthProviderId = z.enum(oauthProviderIds);
+export type OAuthProviderId = z.infer<typeof oauthProviderId>;
+
+/** `GET /api/auth/providers`: only the configured ones are listed. */
+export const providersResponse = z.object({
+  password: z.literal(true),
+  providers: z.array(z.object({ id: oauthProviderId, name: z.string() })),
+});
+export type ProvidersResponse = z.infer<typeof providersResponse>;
+
+/**
+ * Why a provider sign-in came back to `/?authError=<code>` without a session. `already_linked`:
+ * signed in, the provider account belongs to another of our accounts (it is not moved).
+ */
+export const authErrorCodes = [
+  'state_mismatch',
+  'invalid_token',
+  'email_unverified',
+  'denied',
+  'provider_error',
+  'already_linked',
+] as const;
+export type AuthErrorCode = (typeof authErrorCodes)[number];
+
+/** `GET /api/auth/{provider}?returnTo=`: anything but a same-origin path is ignored, not refused. */
+export const oauthStartQuery = z.object({ returnTo: z.string().optional() });
+
+/** What the provider sends back to the callback; every field is checked by the core. */
+export const oauthCallbackQuery = z.object({
+  code: z.string().max(4096).optional(),
+  state: z.string().max(512).optional(),
+  error: z.string().max(256).optional(),
+});
+export type OAuthCallbackQuery = z.infer<typeof oauthCallbackQuery>;
 
 /**
  * What an email address is, for the server and the web app's forms alike: trimmed, lower-cased,
@@ -67,6 +106,22 @@ export type LoginBody = z.infer<typeof loginBody>;
 
 export const sessionResponse = z.object({ user, csrfToken: z.string() });
 export type SessionResponse = z.infer<typeof sessionResponse>;
+
+const currentPassword = z
+  .string({ error: 'Enter your current password.' })
+  .min(1, 'Enter your current password.')
+  .max(passwordPolicy.maxLength, `A password has at most ${passwordPolicy.maxLength} characters.`);
+
+/**
+ * `POST /api/auth/password`: sets a password on an account that has none (then `currentPassword`
+ * is not asked for), or changes it (then it is).
+ */
+export const passwordBody = z.object({ currentPassword: currentPassword.optional(), newPassword }).strict();
+export type PasswordBody = z.infer<typeof passwordBody>;
+
+/** `DELETE /api/account`: the password is needed exactly when the account has one. */
+export const deleteAccountBody = z.object({ password: currentPassword.optional() }).strict();
+export type DeleteAccountBody = z.infer<typeof deleteAccountBody>;
 
 export const settingsBody = z
   .object({

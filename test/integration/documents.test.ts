@@ -62,8 +62,9 @@ async function ask(c: ApiClient, question: string) {
   await stack.host.queues.waitIdle(10_000);
   stack.upstream.script({ text: 'It runs at 451 kelvin [1].' });
   const res = await c.stream(await c.newConversation(), { content: question, model: MODEL });
-  const citations = res.events.find((e) => e.event === 'citations') as
-    Extract<StreamEvent, { event: 'citations' }> | undefined;
+  const citations = res.events.find(
+    (e): e is Extract<StreamEvent, { event: 'citations' }> => e.event === 'citations',
+  );
   return { res, citations: citations?.data.citations ?? [], prompt: promptSent() };
 }
 
