@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { oauthService } from './auth/oauth';
 import { authService } from './auth/service';
 import { creditMetering } from './billing/metering';
 import { billingService, stripeClient } from './billing/service';
@@ -92,6 +93,13 @@ export function createServices(deps: ServiceDeps) {
       policy: {
         register: { perClient: { limit: config.REGISTRATIONS_PER_CLIENT_PER_HOUR, windowMs: 3600_000 } },
       },
+    }),
+    /** Sign-in with Google and Microsoft (shared/auth/oauth.ts). */
+    oauth: oauthService({
+      config,
+      db,
+      clock,
+      onRegistered: (tx, userId) => billing.grantSignupBonus(tx, userId),
     }),
     billing,
     /** Releases holds of replies that never settled and are not streaming. */
