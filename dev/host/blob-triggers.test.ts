@@ -8,10 +8,12 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAzurite, type AzuriteHandle } from './azurite';
 import { startHost, type LocalHost, type StartHostOptions } from './host';
 
+// Polls below wait up to 45 s for a condition on a busy machine; give each test room for that.
+vi.setConfig({ testTimeout: 90_000 });
 type Fixture = typeof import('./fixtures/blob-app.js');
 
 let azurite: AzuriteHandle;

@@ -4,10 +4,12 @@
  * functions, as the app uses it), state lives in Azurite. No timing asserts: conditions are polled.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAzurite, type AzuriteHandle } from '../azurite';
 import { startHost, type LocalHost } from '../host';
 
+// Polls below wait up to 45 s for a condition on a busy machine; give each test room for that.
+vi.setConfig({ testTimeout: 90_000 });
 type Fixture = typeof import('../fixtures/durable-app.js');
 
 let azurite: AzuriteHandle;
@@ -169,6 +171,14 @@ describe('orchestrations', () => {
     const id = await startOk('parent');
     const done = await settled(id);
     expect(done).toMatchObject({ runtimeStatus: 'Completed', output: 13 });
+  });
+
+  it('continues as new with the new input, history starting afresh', async () => {
+    const id = await startOk('countToThree', 0);
+    const done = await settled(id);
+    expect(done).toMatchObject({ runtimeStatus: 'Completed', output: 'counted to 3', input: 3 });
+    const events = await history(id);
+    expect(events.filter((e) => e.EventType === 'ExecutionStarted')).toHaveLength(1);
   });
 
   it('hands activities their input as the worker does (a string stays a string)', async () => {

@@ -132,6 +132,8 @@ export class DurableEngine {
   /** Instances with an episode queued or running here. */
   readonly #activeInstances = new Set<string>();
   readonly #activeWork = new Set<string>();
+  /** Instances whose last episode failed (storage trouble): not retried before `at`. */
+  readonly #backoff = new Map<string, { at: number; failures: number }>();
   #wakeOrchestrations: (() => void) | undefined;
   #wakeActivities: (() => void) | undefined;
   #loops: Promise<void>[] = [];
@@ -215,14 +217,24 @@ export class DurableEngine {
         for (const instanceId of due) {
           if (this.#stopped) break;
           if (this.#activeInstances.has(instanceId)) continue;
+          const backoff = this.#backoff.get(instanceId);
+          if (backoff && backoff.at > Date.now()) continue;
           this.#activeInstances.add(instanceId);
           const task = this.#episodes
             .run(() => this.#episode(instanceId))
-            .catch((err: unknown) => {
-              if (!(err instanceof AbortedError)) {
-                this.#logLine(`episode of ${instanceId} failed: ${errorDetail(err)}`);
-              }
-            })
+            .then(
+              () => void this.#backoff.delete(instanceId),
+              (err: unknown) => {
+                if (err instanceof AbortedError) return;
+                // Whatever went wrong (storage, a lost lock) is retried, more and more slowly.
+                const failures = (backoff?.failures ?? 0) + 1;
+                const delay = Math.min(30_000, 500 * 2 ** (failures - 1));
+                this.#backoff.set(instanceId, { at: Date.now() + delay, failures });
+                this.#logLine(
+                  `episode of ${instanceId} failed (retrying in ${delay} ms): ${errorDetail(err)}`,
+                );
+              },
+            )
             .finally(() => {
               this.#activeInstances.delete(instanceId);
               // Messages may have arrived meanwhile; look again now rather than at the next poll.
@@ -293,7 +305,8 @@ export class DurableEngine {
       }
       if (m.executionId !== '' && m.executionId !== inst.executionId) continue; // an earlier execution's
       if (m.kind === 'start') {
-        start = inst.runtimeStatus === 'Pending' && history.length === 0;
+        // This execution's start (a new instance, or the next execution after continueAsNew).
+        start = history.length === 0;
         continue;
       }
       if (!m.event) continue;

@@ -3,10 +3,12 @@
  * instance from its committed history, re-running only the activity that was in flight.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { startAzurite, type AzuriteHandle } from '../azurite';
 import { startHost, type LocalHost, type StartHostOptions } from '../host';
 
+// Polls below wait up to 45 s for a condition on a busy machine; give each test room for that.
+vi.setConfig({ testTimeout: 90_000 });
 type Fixture = typeof import('../fixtures/durable-app.js');
 
 let azurite: AzuriteHandle;
