@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../clock';
 import { loadConfig } from '../config';
 import type { Db } from '../db/db';
-import { oauthService, safeReturnTo } from './oauth';
+import { oauthService, safeReturnTo, withAuthError } from './oauth';
 
 const base = 'https://app.example';
 
@@ -25,6 +25,15 @@ describe('safeReturnTo', () => {
     'relative/path',
     `/${'a'.repeat(3000)}`,
   ])('answers / for %s', (raw) => expect(safeReturnTo(raw, base)).toBe('/'));
+});
+
+describe('withAuthError', () => {
+  it('adds the code to the query, before the fragment', () => {
+    expect(withAuthError('/', 'denied')).toBe('/?authError=denied');
+    expect(withAuthError('/usage?tab=2#linked', 'already_linked')).toBe(
+      '/usage?tab=2&authError=already_linked#linked',
+    );
+  });
 });
 
 describe('providers off when unconfigured', () => {

@@ -63,10 +63,20 @@ export function safeReturnTo(raw: string | undefined, publicBaseUrl: string): st
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
+/** `path` with `authError=<code>` added to its query (before any fragment). */
+export function withAuthError(path: string, code: AuthErrorCode): string {
+  const url = new URL(path, 'http://x');
+  url.searchParams.set('authError', code);
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
 export interface CallbackResult {
-  /** Where the browser goes next: `returnTo`, or `/?authError=<code>`. */
+  /**
+   * Where the browser goes next: `returnTo`, or `/?authError=<code>` (a link started from a
+   * signed-in page goes back there with `?authError=<code>`).
+   */
   location: string;
   /** The new session, when the callback signed someone in (linking keeps the current one). */
   issued?: IssuedSession;
@@ -157,8 +167,8 @@ export function oauthService(deps: {
     return id as OAuthProviderId;
   }
 
-  const failed = (code: AuthErrorCode, failure: SignInFailure): CallbackResult => ({
-    location: `/?authError=${code}`,
+  const failed = (code: AuthErrorCode, failure: SignInFailure, to = '/'): CallbackResult => ({
+    location: withAuthError(to, code),
     failure,
   });
 
@@ -330,14 +340,9 @@ export function oauthService(deps: {
           ),
         );
       }
-      if (input.query.error) {
-        const code = input.query.error === 'access_denied' ? 'denied' : 'provider_error';
-        return failed(code, new SignInFailure(code, `${names[id]} answered ${input.query.error}.`));
-      }
-      if (!input.query.code) {
-        return failed('provider_error', new SignInFailure('provider_error', `${names[id]} sent no code.`));
-      }
-      // A link is for the account that started it, and only while that session lives.
+      // A link is for the account that started it, and only while that session lives; its
+      // failures go back to the page it started from (signed in, `/` is the chat, not the form).
+      let failTo = '/';
       if (flow.link_user_id) {
         const session = input.sessionToken ? await resolveSession(db, clock, input.sessionToken) : null;
         if (session?.user.id !== flow.link_user_id) {
@@ -346,6 +351,15 @@ export function oauthService(deps: {
             new SignInFailure('state_mismatch', 'The session that started the link has ended.'),
           );
         }
+        failTo = flow.return_to;
+      }
+      if (input.query.error) {
+        const code = input.query.error === 'access_denied' ? 'denied' : 'provider_error';
+        return failed(code, new SignInFailure(code, `${names[id]} answered ${input.query.error}.`), failTo);
+      }
+      if (!input.query.code) {
+        const failure = new SignInFailure('provider_error', `${names[id]} sent no code.`);
+        return failed('provider_error', failure, failTo);
       }
       try {
         const identity = await provider(id).redeem({
@@ -361,7 +375,7 @@ export function oauthService(deps: {
           err instanceof SignInFailure
             ? err
             : new SignInFailure('provider_error', `${names[id]} sign-in failed.`, err);
-        return failed(failure.code, failure);
+        return failed(failure.code, failure, failTo);
       }
     },
   };

@@ -347,8 +347,9 @@ describe('linking from a signed-in session', () => {
     await other.register();
     const otherBrowser = new Browser();
     otherBrowser.cookies.set('gm_session', other.cookie!.split('=')[1]!);
-    const taken = await signIn(otherBrowser, 'microsoft', work);
-    expect(taken.end.location).toBe('/?authError=already_linked');
+    // (A link's failure goes back to the page it started from, signed in.)
+    const taken = await signIn(otherBrowser, 'microsoft', work, { returnTo: '/usage' });
+    expect(taken.end.location).toBe('/usage?authError=already_linked');
     expect((await other.get('/api/auth/session')).body.user.identities).toEqual(['password']);
   });
 });
