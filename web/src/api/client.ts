@@ -4,7 +4,13 @@
  * as server-sent events from the POST response body.
  */
 import type { z } from 'zod';
-import type { SessionResponse, User } from '../../../shared/contracts/auth';
+import type {
+  DeleteAccountBody,
+  PasswordBody,
+  ProvidersResponse,
+  SessionResponse,
+  User,
+} from '../../../shared/contracts/auth';
 import type { StreamEvent } from '../../../shared/contracts/chat-stream';
 import type {
   Conversation,
@@ -271,6 +277,17 @@ export function createApiClient(options: ApiClientOptions = {}) {
       } finally {
         csrfToken = undefined;
       }
+    },
+    /** The sign-in providers configured on this server (the buttons link to `/api/auth/{id}`). */
+    providers: () => json<ProvidersResponse>('GET', '/api/auth/providers', { expectUnauthenticated: true }),
+    /** Sets a password (none yet: no current one) or changes it; other sessions are signed out. */
+    setPassword: (body: PasswordBody) =>
+      // A wrong current password is a 401 that leaves the session as it is.
+      json<void>('POST', '/api/auth/password', { body, expectUnauthenticated: true }),
+    /** Deletes the account; the password only when it has one. */
+    async deleteAccount(body: DeleteAccountBody) {
+      await json<void>('DELETE', '/api/account', { body, expectUnauthenticated: true });
+      csrfToken = undefined;
     },
     updateSettings: (body: { memoryEnabled?: boolean; name?: string | null }) =>
       json<{ user: User }>('PATCH', '/api/settings', { body }),

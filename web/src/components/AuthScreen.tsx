@@ -1,7 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { isApiError } from '../api';
+import { authErrorFromUrl, clearAuthErrorFromUrl } from '../auth-errors';
 import { useSession } from '../session';
 import { Logo } from './icons';
+import { ProviderButtons } from './ProviderButtons';
 
 type Mode = 'sign-in' | 'sign-up';
 
@@ -21,22 +23,6 @@ function explain(err: unknown): string {
       // The server's messages are sentences that say what to change (API.md).
       return err.message;
   }
-}
-
-const AUTH_ERRORS: Record<string, string> = {
-  state_mismatch: 'Sign-in took too long or was started in another tab. Try again.',
-  invalid_token: 'The provider’s answer could not be verified. Try again.',
-  email_unverified:
-    'That account’s email address is not verified with the provider. Verify it there, or sign in with a password.',
-  denied: 'Sign-in was cancelled at the provider. Try again when you are ready.',
-  provider_error: 'The provider could not sign you in just now. Try again in a moment.',
-};
-
-/** OAuth callbacks come back to `/?authError=...` (API.md). */
-function authErrorFromUrl(): string | null {
-  const code = new URLSearchParams(location.search).get('authError');
-  if (!code) return null;
-  return AUTH_ERRORS[code] ?? 'Sign-in with that provider did not complete. Try again.';
 }
 
 /**
@@ -70,6 +56,8 @@ export function AuthScreen() {
   const emailInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => emailInput.current?.focus(), [mode]);
+  // The provider's error is shown once (it is in the state above); a reload should not repeat it.
+  useEffect(() => clearAuthErrorFromUrl(), []);
 
   const switchMode = (next: Mode) => {
     setMode(next);
@@ -109,6 +97,7 @@ export function AuthScreen() {
             ? 'Sign in to continue your conversations.'
             : 'Every model, one account. Pay only for what you use.'}
         </p>
+        <ProviderButtons />
         <form
           class="auth-form"
           onSubmit={(e) => void submit(e)}

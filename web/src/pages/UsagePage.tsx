@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Model } from '../../../shared/contracts/models';
 import { api, isApiError } from '../api';
 import type { LedgerEntry, UsageResponse } from '../../../shared/contracts/billing';
+import { LinkedAccounts } from '../components/LinkedAccounts';
 import { shortModelName } from '../components/ModelPicker';
 import { formatCompact, formatCredits, formatDate, formatDollars, formatNumber } from '../format';
 import { Link } from '../router';
@@ -294,6 +295,7 @@ export default function UsagePage({ modelsById }: { modelsById: Map<string, Mode
         </h2>
         <Ledger />
       </section>
+      <LinkedAccounts />
     </div>
   );
 }
