@@ -17,7 +17,7 @@ app.http('auth-oauth-callback', {
         sessionToken: token,
       });
       if (result.failure) {
-        ctx.warn(`sign-in failed (${result.failure.code}): ${result.failure.message}`, result.failure.cause);
+        ctx.warn(`sign-in failed, ${result.failure.detail}`);
       }
       const cookies: Cookie[] = [bindingCookie('', secureCookies, 0)];
       if (result.issued)

@@ -16,8 +16,7 @@ app.http('auth-oauth-start', {
         sessionToken: token,
         clientKey,
       });
-      if (started.failure)
-        ctx.warn(`sign-in could not start: ${started.failure.message}`, started.failure.cause);
+      if (started.failure) ctx.warn(`sign-in could not start: ${started.failure.detail}`);
       return {
         status: 302,
         headers: { Location: started.location, 'Cache-Control': 'no-store' },

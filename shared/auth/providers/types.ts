@@ -30,6 +30,15 @@ export class SignInFailure extends Error {
     super(message);
     this.name = 'SignInFailure';
   }
+
+  /**
+   * What to log: the message and the cause's message, never the cause itself (a library's
+   * error object may carry the request, with the client secret and the code, in its config).
+   */
+  get detail(): string {
+    const cause = this.cause instanceof Error ? this.cause.message : undefined;
+    return `${this.code}: ${this.message}${cause ? ` (${cause.slice(0, 500)})` : ''}`;
+  }
 }
 
 /** OpenID scopes every provider is asked for. */
