@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { isHighlighterReady, onHighlighterReady, renderMarkdown } from './render';
+import { isHighlighterReady, isMathReady, onHighlighterReady, renderMarkdown } from './render';
 
 /** Copies the code of the block whose button was clicked (the buttons come from the renderer). */
 function copyCode(event: MouseEvent): void {
@@ -27,13 +27,11 @@ function copyCode(event: MouseEvent): void {
 }
 
 export function Markdown({ text, streaming = false }: { text: string; streaming?: boolean }) {
-  const [highlighterReady, setHighlighterReady] = useState(isHighlighterReady);
-  useEffect(
-    () => (highlighterReady ? undefined : onHighlighterReady(() => setHighlighterReady(true))),
-    [highlighterReady],
-  );
-  // highlighterReady is a dependency on purpose: code rendered plain is rendered again, highlighted.
-  const html = useMemo(() => renderMarkdown(text, { streaming }), [text, streaming, highlighterReady]);
+  // Bumped when highlight.js or KaTeX arrive: code and math rendered plain are rendered again.
+  const ready = () => Number(isHighlighterReady()) + Number(isMathReady());
+  const [loaded, setLoaded] = useState(ready);
+  useEffect(() => (loaded === 2 ? undefined : onHighlighterReady(() => setLoaded(ready()))), [loaded]);
+  const html = useMemo(() => renderMarkdown(text, { streaming }), [text, streaming, loaded]);
   return (
     <div
       class={streaming ? 'markdown is-streaming' : 'markdown'}

@@ -79,7 +79,8 @@ describe('renderMarkdown: model output is inert', () => {
     const el = dom(
       '# Title\n\nSome **bold**, `code`, and a list:\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |',
     );
-    expect(el.querySelector('h1')?.textContent).toBe('Title');
+    // Under the message's own heading: a reply's top heading is an h3.
+    expect(el.querySelector('h3')?.textContent).toBe('Title');
     expect(el.querySelector('strong')?.textContent).toBe('bold');
     expect(el.querySelector('p code')?.textContent).toBe('code');
     expect(el.querySelectorAll('li')).toHaveLength(2);

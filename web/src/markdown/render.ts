@@ -34,6 +34,28 @@ export function loadHighlighter(): Promise<void> {
 
 export const isHighlighterReady = () => highlighter !== undefined;
 
+type RenderTex = (tex: string, display: boolean) => string;
+let texRenderer: RenderTex | undefined;
+let loadingMath: Promise<void> | undefined;
+
+/** Loads KaTeX (a separate chunk) once; math rendered before then shows as its TeX source. */
+export function loadMath(): Promise<void> {
+  loadingMath ??= import('./math').then(
+    (m) => {
+      texRenderer = m.renderTex;
+      mathCache.clear();
+      for (const listener of readyListeners) listener();
+    },
+    (err: unknown) => {
+      loadingMath = undefined;
+      throw err;
+    },
+  );
+  return loadingMath;
+}
+
+export const isMathReady = () => texRenderer !== undefined;
+
 export function onHighlighterReady(listener: () => void): () => void {
   readyListeners.add(listener);
   return () => readyListeners.delete(listener);
@@ -66,11 +88,95 @@ function highlightCached(code: string, lang: string, guess: boolean): Highlighte
 
 let guessLanguages = true;
 let sawCode = false;
+let sawMath = false;
+
+const mathCache = new Map<string, string>();
+const MATH_CACHE_SIZE = 300;
+
+function mathHtml(tex: string, display: boolean): string {
+  sawMath = true;
+  const source = tex.trim();
+  if (!texRenderer) {
+    const code = `<code class="math-source">${escapeHtml(source)}</code>`;
+    return display
+      ? `<div class="math math-display is-pending">${code}</div>`
+      : `<span class="math is-pending">${code}</span>`;
+  }
+  const key = `${display ? 1 : 0}\u0000${source}`;
+  let html = mathCache.get(key);
+  if (html === undefined) {
+    html = texRenderer(source, display);
+    if (mathCache.size >= MATH_CACHE_SIZE) mathCache.delete(mathCache.keys().next().value ?? '');
+    mathCache.set(key, html);
+  }
+  return display ? `<div class="math math-display">${html}</div>` : `<span class="math">${html}</span>`;
+}
+
+/**
+ * Reply headings sit under the message's own heading (h2), so they start at h3 and use
+ * consecutive levels: `#` then `###` in a reply becomes h3 then h4, never a skipped level.
+ */
+let headingDepths = new Set<number>();
+
+type MathToken = { type: 'mathBlock' | 'mathInline'; raw: string; text: string; display: boolean };
+
+/** `$$…$$` and `\[…\]` on their own lines. */
+const BLOCK_MATH = /^ {0,3}(?:\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\])[ \t]*(?:\n+|$)/;
+/**
+ * `$$…$$`, `\(…\)` and `$…$` inline. A single `$` pair must hug its TeX (no space inside either
+ * end) and not be followed by a digit, so prices such as "$5 and $10" stay text.
+ */
+const INLINE_MATH =
+  /^(?:\$\$([^$]+?)\$\$|\\\(([\s\S]+?)\\\)|\$(?![\s$])((?:\\\$|[^$\n])+?)(?<![\s\\])\$(?!\d))/;
 
 const marked = new Marked({
   gfm: true,
   async: false,
+  extensions: [
+    {
+      name: 'mathBlock',
+      level: 'block',
+      start: (src: string) => src.match(/^ {0,3}(?:\$\$|\\\[)/m)?.index,
+      tokenizer(src: string) {
+        const m = BLOCK_MATH.exec(src);
+        if (!m) return undefined;
+        return { type: 'mathBlock', raw: m[0], text: m[1] ?? m[2] ?? '', display: true } satisfies MathToken;
+      },
+      renderer: (token) => mathHtml((token as unknown as MathToken).text, true),
+    },
+    {
+      name: 'mathInline',
+      level: 'inline',
+      start: (src: string) => src.match(/\$|\\\(/)?.index,
+      tokenizer(src: string) {
+        const m = INLINE_MATH.exec(src);
+        if (!m) return undefined;
+        const display = m[1] !== undefined;
+        return {
+          type: 'mathInline',
+          raw: m[0],
+          text: m[1] ?? m[2] ?? m[3] ?? '',
+          display,
+        } satisfies MathToken;
+      },
+      renderer: (token) =>
+        mathHtml((token as unknown as MathToken).text, (token as unknown as MathToken).display),
+    },
+  ],
+  // Runs over every token before any is rendered: the depths in use are known by the first heading.
+  walkTokens(token) {
+    if (token.type === 'heading') headingDepths.add((token as Tokens.Heading).depth);
+  },
   renderer: {
+    heading({ tokens, depth }: Tokens.Heading) {
+      const rank = [...headingDepths].sort((a, b) => a - b).indexOf(depth);
+      const level = Math.min(6, 3 + Math.max(0, rank));
+      return `<h${level} class="md-h${depth}">${this.parser.parseInline(tokens)}</h${level}>\n`;
+    },
+    checkbox({ checked }: Tokens.Checkbox) {
+      // A task list item's box is read-only; its label says which state it shows.
+      return `<input type="checkbox" disabled${checked ? ' checked' : ''} aria-label="${checked ? 'Done' : 'Not done'}"> `;
+    },
     html({ text, block }: Tokens.HTML | Tokens.Tag) {
       return block ? `<p class="raw-html">${escapeHtml(text)}</p>` : escapeHtml(text);
     },
@@ -82,7 +188,8 @@ const marked = new Marked({
       return (
         `<div class="code-block"><div class="code-head"><span class="code-lang">${escapeHtml(label)}</span>` +
         '<button type="button" class="code-copy" aria-label="Copy code">Copy</button></div>' +
-        `<pre><code class="hljs">${result ? result.html : escapeHtml(text)}</code></pre></div>`
+        // Focusable, so a long line can be scrolled with the keyboard.
+        `<pre tabindex="0"><code class="hljs">${result ? result.html : escapeHtml(text)}</code></pre></div>`
       );
     },
     image({ href, text }: Tokens.Image) {
@@ -115,7 +222,6 @@ const PURIFY_CONFIG = {
     'object',
     'embed',
     'svg',
-    'math',
   ],
   FORBID_ATTR: ['style', 'srcset', 'action', 'formaction'],
   ADD_ATTR: ['target'],
@@ -146,7 +252,10 @@ export function renderMarkdown(markdown: string, options: RenderOptions = {}): s
   if (TOO_DEEP.test(markdown)) throw new TooDeeplyNestedError();
   guessLanguages = !options.streaming;
   sawCode = false;
+  sawMath = false;
+  headingDepths = new Set();
   const raw = marked.parse(markdown) as string;
   if (sawCode && !highlighter) void loadHighlighter().catch(() => undefined);
+  if (sawMath && !texRenderer) void loadMath().catch(() => undefined);
   return purify.sanitize(raw, PURIFY_CONFIG);
 }
