@@ -12,20 +12,24 @@ import { TopBar } from './components/TopBar';
 import { useConversationList } from './conversations/use-conversation-list';
 import { lazyComponent } from './lazy';
 import { defaultModelId, rememberModel, useModels } from './models/use-models';
-import { Link, matchRoute, usePathname, type Route } from './router';
+import { Link, matchRoute, navigate, RETURN_TO_KEY, usePathname, type Route } from './router';
 import { SessionProvider, useSession } from './session';
+import { ShortcutSheet, useShortcuts } from './shortcuts';
 import { useMediaQuery } from './use-media-query';
 
 // Pages other than the chat are separate chunks: the chat screen's first load stays small.
 const BuyCreditsPage = lazyComponent(() => import('./pages/BuyCreditsPage'));
 const BillingResultPage = lazyComponent(() => import('./pages/BillingResultPage'));
 const UsagePage = lazyComponent(() => import('./pages/UsagePage'));
+const SettingsPage = lazyComponent(() => import('./pages/SettingsPage'));
+const SharePage = lazyComponent(() => import('./pages/SharePage'));
 
 const PAGE_TITLES: Partial<Record<Route['name'], string>> = {
   'buy-credits': 'Buy credits',
   'billing-success': 'Payment received',
   'billing-cancel': 'Payment cancelled',
   usage: 'Usage',
+  settings: 'Presets and shared links',
   'not-found': 'Page not found',
 };
 
@@ -50,6 +54,14 @@ function Shell() {
   const [drawerOpen, setDrawerOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);
   const conversationId = route.name === 'chat' ? route.conversationId : null;
+  const [shortcutSheet, setShortcutSheet] = useShortcuts();
+
+  // Back to the shared chat the user signed in to continue.
+  useEffect(() => {
+    const back = sessionStorage.getItem(RETURN_TO_KEY);
+    sessionStorage.removeItem(RETURN_TO_KEY);
+    if (back && /^\/s\/[\w-]+$/.test(back)) navigate(back, { replace: true });
+  }, []);
 
   // A new chat starts with the model last picked (or a sensible free one).
   useEffect(() => {
@@ -116,6 +128,9 @@ function Shell() {
     case 'usage':
       page = <UsagePage modelsById={catalogue.byId} />;
       break;
+    case 'settings':
+      page = <SettingsPage models={catalogue.models} />;
+      break;
     default:
       page = <NotFound />;
   }
@@ -140,6 +155,7 @@ function Shell() {
           drawerOpen={drawerOpen}
           onOpenDrawer={() => setDrawerOpen(true)}
           menuButtonRef={menuButton}
+          onShowShortcuts={() => setShortcutSheet(true)}
         >
           {route.name === 'chat' ? (
             <ModelPicker
@@ -160,6 +176,7 @@ function Shell() {
           {page}
         </main>
       </div>
+      {shortcutSheet && <ShortcutSheet onClose={() => setShortcutSheet(false)} />}
     </div>
   );
 }
@@ -174,6 +191,10 @@ function Splash() {
 
 function Gate() {
   const { state } = useSession();
+  const pathname = usePathname();
+  const route = matchRoute(pathname);
+  // A shared chat is public: it shows signed in or not, without the app around it.
+  if (route.name === 'share') return <SharePage shareId={route.shareId} />;
   if (state.status === 'loading') return <Splash />;
   if (state.status === 'signed-out') return <AuthScreen />;
   return <Shell />;

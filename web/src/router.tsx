@@ -11,6 +11,9 @@ export type Route =
   | { name: 'billing-success' }
   | { name: 'billing-cancel' }
   | { name: 'usage' }
+  | { name: 'settings' }
+  /** A shared chat, public: shown signed in or not. */
+  | { name: 'share'; shareId: string }
   | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
@@ -22,8 +25,14 @@ export function matchRoute(pathname: string): Route {
   if (path === '/billing/success') return { name: 'billing-success' };
   if (path === '/billing/cancel') return { name: 'billing-cancel' };
   if (path === '/usage') return { name: 'usage' };
+  if (path === '/settings') return { name: 'settings' };
+  const share = /^\/s\/([^/]+)$/.exec(path);
+  if (share?.[1]) return { name: 'share', shareId: decodeURIComponent(share[1]) };
   return { name: 'not-found' };
 }
+
+/** Where to go once signed in (a shared chat's "Sign in to continue"), in sessionStorage. */
+export const RETURN_TO_KEY = 'gm.returnTo';
 
 export const conversationPath = (id: string) => `/c/${encodeURIComponent(id)}`;
 

@@ -29,6 +29,14 @@ import type {
   PackagesResponse,
   UsageResponse,
 } from '../../../shared/contracts/billing';
+import type { Feedback, FeedbackBody, FeedbackSummaryResponse } from '../../../shared/contracts/feedback';
+import type {
+  CreatePresetBody,
+  Preset,
+  PresetsResponse,
+  UpdatePresetBody,
+} from '../../../shared/contracts/presets';
+import type { PublicShareResponse, Share, SharesResponse } from '../../../shared/contracts/shares';
 
 export class ApiError extends Error {
   constructor(
@@ -330,6 +338,36 @@ export function createApiClient(options: ApiClientOptions = {}) {
         `/api/billing/ledger?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
       ),
     usage: (days = 30) => json<UsageResponse>('GET', `/api/billing/usage?days=${days}`),
+    /** A plain link downloads it (a GET with the session cookie): one row per metered call. */
+    usageCsvUrl: (days = 30) => `${baseUrl}/api/billing/usage?days=${days}&format=csv`,
+
+    presets: () => json<PresetsResponse>('GET', '/api/presets'),
+    createPreset: (body: CreatePresetBody) => json<{ preset: Preset }>('POST', '/api/presets', { body }),
+    updatePreset: (id: string, body: UpdatePresetBody) =>
+      json<{ preset: Preset }>('PATCH', `/api/presets/${encodeURIComponent(id)}`, { body }),
+    deletePreset: (id: string) => json<void>('DELETE', `/api/presets/${encodeURIComponent(id)}`),
+
+    /** The active branch as a download, through a plain link. */
+    exportUrl: (id: string, format: 'md' | 'json') => `${baseUrl}${conv(id)}/export?format=${format}`,
+    createShare: (conversationId: string) => json<{ share: Share }>('POST', `${conv(conversationId)}/shares`),
+    shares: () => json<SharesResponse>('GET', '/api/shares'),
+    revokeShare: (id: string) => json<void>('DELETE', `/api/shares/${encodeURIComponent(id)}`),
+    /** Anyone's share, signed in or not: a 404 is a link that never existed or was revoked. */
+    publicShare: (id: string) =>
+      json<PublicShareResponse>('GET', `/api/public/shares/${encodeURIComponent(id)}`, {
+        expectUnauthenticated: true,
+      }),
+    /** "Continue this chat": a copy in the signed-in viewer's account. */
+    continueShare: (id: string) =>
+      json<{ conversation: Conversation }>('POST', `/api/public/shares/${encodeURIComponent(id)}/continue`),
+
+    setFeedback: (messageId: string, body: FeedbackBody) =>
+      json<{ feedback: Feedback }>('PUT', `/api/messages/${encodeURIComponent(messageId)}/feedback`, {
+        body,
+      }),
+    clearFeedback: (messageId: string) =>
+      json<void>('DELETE', `/api/messages/${encodeURIComponent(messageId)}/feedback`),
+    feedbackSummary: (days = 30) => json<FeedbackSummaryResponse>('GET', `/api/feedback?days=${days}`),
   };
 }
 

@@ -5,6 +5,7 @@ import { useRetryable } from '../chat/retryable';
 import { formatCredits, formatDollars, formatNumber } from '../format';
 import { Markdown } from '../markdown/Markdown';
 import { Link } from '../router';
+import { FeedbackButtons } from './FeedbackButtons';
 import { AlertIcon, BrainIcon, CheckIcon, CopyIcon, RetryIcon } from './icons';
 import { MessageBoundary } from './MessageBoundary';
 import { shortModelName } from './ModelPicker';
@@ -76,6 +77,9 @@ function ReplyMeta({
       >
         <RetryIcon size={15} />
       </button>
+      {!message.id.startsWith('local-') && (
+        <FeedbackButtons messageId={message.id} initial={message.feedback} />
+      )}
       {message.status === 'stopped' && <span class="badge badge-muted">Stopped</span>}
       {modelName && <span class="reply-model">{modelName}</span>}
       {usage && (
@@ -189,7 +193,7 @@ export function AssistantMessage({
       : null;
   return (
     <article class="message message-assistant" aria-busy={streaming}>
-      <h3 class="visually-hidden">Reply</h3>
+      <h2 class="visually-hidden">Reply</h2>
       {message.reasoning && <ReasoningBlock text={message.reasoning} thinking={thinking} />}
       {message.content ? (
         <MessageBoundary text={message.content}>

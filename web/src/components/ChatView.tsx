@@ -8,8 +8,14 @@ import { conversationPath, Link, navigate } from '../router';
 import { useSession } from '../session';
 import { readPreference, writePreference } from '../storage';
 import { Composer } from './Composer';
-import { AlertIcon, CloseIcon, Logo } from './icons';
+import { api } from '../api';
+import { lazyComponent } from '../lazy';
+import { AlertIcon, CloseIcon, DownloadIcon, Logo, SettingsIcon, ShareIcon } from './icons';
 import { MessageList } from './MessageList';
+
+// Opened rarely: their code loads on first use.
+const ConversationSettingsDialog = lazyComponent(() => import('./ConversationSettingsDialog'));
+const ShareDialog = lazyComponent(() => import('./ShareDialog'));
 
 const SUGGESTIONS = [
   'Explain quantum entanglement like I am twelve',
@@ -167,6 +173,27 @@ export function ChatView(props: ChatViewProps) {
     return () => document.removeEventListener('keydown', onKey);
   }, [busy, stop]);
 
+  // Ctrl/⌘+Shift+C copies the last reply (the shortcut sheet lists it).
+  const lastReplyText = lastReply?.content ?? '';
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || !e.shiftKey || e.key.toLowerCase() !== 'c' || e.defaultPrevented)
+        return;
+      if (!lastReplyText) return;
+      e.preventDefault();
+      void navigator.clipboard?.writeText(lastReplyText).then(() => setCopyNote('Last reply copied.'));
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [lastReplyText]);
+  const [copyNote, setCopyNote] = useState('');
+  useEffect(() => {
+    if (!copyNote) return;
+    const t = setTimeout(() => setCopyNote(''), 2000);
+    return () => clearTimeout(t);
+  }, [copyNote]);
+  const [dialog, setDialog] = useState<'settings' | 'share' | null>(null);
+
   const historyChars = chat.messages.reduce((n, m) => n + m.content.length, 0);
   const freeModel = models.find((m) => m.free);
   // Before the models have loaded a message can be written and sent: it goes out once they have.
@@ -211,8 +238,58 @@ export function ChatView(props: ChatViewProps) {
     );
   }
 
+  const shown = chat.conversation;
   return (
     <div class="chat">
+      {chat.messages.length > 0 && <h1 class="visually-hidden">{shown?.title ?? 'New chat'}</h1>}
+      {shown && !chat.loading && !chat.loadError && (
+        <div class="chat-toolbar" role="toolbar" aria-label="This chat">
+          <button
+            type="button"
+            class="button button-ghost button-small"
+            onClick={() => setDialog('settings')}
+          >
+            <SettingsIcon size={15} /> Chat settings
+          </button>
+          {chat.messages.length > 0 && (
+            <>
+              <button
+                type="button"
+                class="button button-ghost button-small"
+                onClick={() => setDialog('share')}
+              >
+                <ShareIcon size={15} /> Share
+              </button>
+              <details class="toolbar-menu">
+                <summary class="button button-ghost button-small">
+                  <DownloadIcon size={15} /> Export
+                </summary>
+                <div class="toolbar-menu-popover">
+                  <a href={api.exportUrl(shown.id, 'md')} download>
+                    Markdown (.md)
+                  </a>
+                  <a href={api.exportUrl(shown.id, 'json')} download>
+                    JSON (.json)
+                  </a>
+                </div>
+              </details>
+            </>
+          )}
+        </div>
+      )}
+      {dialog === 'settings' && shown && (
+        <ConversationSettingsDialog
+          conversationId={shown.id}
+          onSaved={list.upsert}
+          onClose={() => setDialog(null)}
+        />
+      )}
+      {dialog === 'share' && shown && (
+        <ShareDialog conversationId={shown.id} onClose={() => setDialog(null)} />
+      )}
+      <div class="visually-hidden" role="status">
+        {copyNote}
+      </div>
       {body}
       {!chat.loadError && (
         <div class="composer-dock">

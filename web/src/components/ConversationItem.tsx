@@ -1,7 +1,7 @@
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Conversation } from '../../../shared/contracts/conversations';
 import { conversationPath, Link } from '../router';
-import { PencilIcon, TrashIcon } from './icons';
+import { PencilIcon, PinIcon, TrashIcon } from './icons';
 
 export const UNTITLED = 'New chat';
 
@@ -10,9 +10,16 @@ interface ConversationItemProps {
   active: boolean;
   onRename: (id: string, title: string) => Promise<void>;
   onDelete: (conversation: Conversation) => void;
+  onTogglePin?: (conversation: Conversation) => void;
 }
 
-export function ConversationItem({ conversation, active, onRename, onDelete }: ConversationItemProps) {
+export function ConversationItem({
+  conversation,
+  active,
+  onRename,
+  onDelete,
+  onTogglePin,
+}: ConversationItemProps) {
   const title = conversation.title ?? UNTITLED;
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(title);
@@ -98,6 +105,21 @@ export function ConversationItem({ conversation, active, onRename, onDelete }: C
         {title}
       </Link>
       <div class="conversation-actions">
+        {onTogglePin && (
+          <button
+            type="button"
+            class={
+              conversation.pinned
+                ? 'icon-button icon-button-small is-pinned'
+                : 'icon-button icon-button-small'
+            }
+            aria-label={conversation.pinned ? `Unpin “${title}”` : `Pin “${title}”`}
+            title={conversation.pinned ? 'Unpin' : 'Pin to the top'}
+            onClick={() => onTogglePin(conversation)}
+          >
+            <PinIcon size={15} />
+          </button>
+        )}
         <button
           ref={renameButton}
           type="button"

@@ -91,7 +91,7 @@ function UserMessage({
   const local = message.id.startsWith('local-');
   return (
     <article class={editing ? 'message message-user is-editing' : 'message message-user'}>
-      <h3 class="visually-hidden">You said</h3>
+      <h2 class="visually-hidden">You said</h2>
       {editing ? (
         <EditForm
           initial={message.content}
@@ -150,11 +150,19 @@ export function MessageList({
   const scroller = useRef<HTMLDivElement>(null);
   const column = useRef<HTMLDivElement>(null);
   const stuck = useRef(true);
+  /** Scrolled up from the bottom: while a reply streams, offer a way back down to it. */
+  const [away, setAway] = useState(false);
+  const streaming = messages.some((m) => m.status === 'streaming');
   const lastUserId = useRef<string | undefined>(undefined);
 
   const toBottom = () => {
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
+  };
+  const jumpToLatest = () => {
+    stuck.current = true;
+    setAway(false);
+    toBottom();
   };
 
   // Growth of the column (streamed text, a code block highlighted late, the composer growing)
@@ -189,6 +197,7 @@ export function MessageList({
       onScroll={(e) => {
         const el = e.currentTarget;
         stuck.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_THRESHOLD_PX;
+        if (away === stuck.current) setAway(!stuck.current);
       }}
     >
       <div ref={column} class="message-column">
@@ -210,6 +219,11 @@ export function MessageList({
           </MessageBoundary>
         ))}
       </div>
+      {away && streaming && (
+        <button type="button" class="button button-secondary jump-latest" onClick={jumpToLatest}>
+          ↓ Jump to latest
+        </button>
+      )}
     </div>
   );
 }

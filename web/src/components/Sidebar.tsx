@@ -6,7 +6,17 @@ import { Link, navigate, usePathname } from '../router';
 import { useSession, useUser } from '../session';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ConversationItem, UNTITLED } from './ConversationItem';
-import { CardIcon, ChartIcon, CloseIcon, Logo, LogoutIcon, NewChatIcon, SearchIcon } from './icons';
+import {
+  CardIcon,
+  ChartIcon,
+  CloseIcon,
+  Logo,
+  LogoutIcon,
+  NewChatIcon,
+  SearchIcon,
+  SettingsIcon,
+} from './icons';
+import { PresetMenu } from './PresetMenu';
 
 interface SidebarProps {
   list: ConversationList;
@@ -33,7 +43,7 @@ function groupByAge(items: Conversation[]): { label: string; items: Conversation
   const now = new Date();
   const groups: { label: string; items: Conversation[] }[] = [];
   for (const c of items) {
-    const label = groupLabel(c.updatedAt, now);
+    const label = c.pinned ? 'Pinned' : groupLabel(c.updatedAt, now);
     const last = groups[groups.length - 1];
     if (last?.label === label) last.items.push(c);
     else groups.push({ label, items: [c] });
@@ -71,6 +81,15 @@ export function Sidebar({ list, activeId, drawer, open, onClose }: SidebarProps)
   const rename = async (id: string, title: string) => {
     const { conversation } = await api.renameConversation(id, title);
     list.upsert(conversation);
+  };
+
+  const [pinError, setPinError] = useState<string | null>(null);
+  const togglePin = (c: Conversation) => {
+    setPinError(null);
+    api.updateConversation(c.id, { pinned: !c.pinned }).then(
+      ({ conversation }) => list.upsert(conversation),
+      (err: unknown) => setPinError((err as Error).message),
+    );
   };
 
   const confirmDelete = async () => {
@@ -132,6 +151,7 @@ export function Sidebar({ list, activeId, drawer, open, onClose }: SidebarProps)
         <NewChatIcon size={16} />
         New chat
       </button>
+      <PresetMenu onStarted={onClose} />
       <div class="sidebar-search">
         <SearchIcon size={16} />
         <input
@@ -155,6 +175,7 @@ export function Sidebar({ list, activeId, drawer, open, onClose }: SidebarProps)
                   conversation={c}
                   active={c.id === activeId}
                   onRename={rename}
+                  onTogglePin={togglePin}
                   onDelete={(conv) => {
                     setDeleteError(null);
                     setDeleting(conv);
@@ -167,6 +188,11 @@ export function Sidebar({ list, activeId, drawer, open, onClose }: SidebarProps)
         {!list.loading && list.items.length === 0 && (
           <p class="sidebar-empty">
             {searching ? `No chats match “${list.query.trim()}”.` : 'No conversations yet.'}
+          </p>
+        )}
+        {pinError && (
+          <p class="sidebar-empty" role="alert">
+            {pinError}
           </p>
         )}
         {list.error && (
@@ -188,6 +214,9 @@ export function Sidebar({ list, activeId, drawer, open, onClose }: SidebarProps)
         </Link>
         <Link class="sidebar-link" href="/usage" aria-current={current('/usage')}>
           <ChartIcon size={16} /> Usage
+        </Link>
+        <Link class="sidebar-link" href="/settings" aria-current={current('/settings')}>
+          <SettingsIcon size={16} /> Presets and shared links
         </Link>
         <div class="account">
           <span class="avatar" aria-hidden="true">

@@ -3,7 +3,7 @@ import { formatCompact, formatDollars, formatNumber } from '../format';
 import { Link } from '../router';
 import { useUser } from '../session';
 import { useTheme } from '../theme';
-import { MenuIcon, MoonIcon, SunIcon } from './icons';
+import { KeyboardIcon, MenuIcon, MoonIcon, SunIcon } from './icons';
 
 /** The balance, always in view: credits and what they are worth (100,000 credits = $1). */
 function BalanceBadge() {
@@ -48,10 +48,18 @@ interface TopBarProps {
   drawerOpen: boolean;
   onOpenDrawer: () => void;
   menuButtonRef?: { current: HTMLButtonElement | null };
+  onShowShortcuts?: () => void;
   children?: ComponentChildren;
 }
 
-export function TopBar({ drawer, drawerOpen, onOpenDrawer, menuButtonRef, children }: TopBarProps) {
+export function TopBar({
+  drawer,
+  drawerOpen,
+  onOpenDrawer,
+  menuButtonRef,
+  onShowShortcuts,
+  children,
+}: TopBarProps) {
   return (
     <header class="topbar">
       {drawer && (
@@ -70,6 +78,17 @@ export function TopBar({ drawer, drawerOpen, onOpenDrawer, menuButtonRef, childr
       <div class="topbar-main">{children}</div>
       <div class="topbar-end">
         <BalanceBadge />
+        {onShowShortcuts && (
+          <button
+            type="button"
+            class="icon-button shortcuts-button"
+            aria-label="Keyboard shortcuts"
+            title="Keyboard shortcuts (?)"
+            onClick={onShowShortcuts}
+          >
+            <KeyboardIcon />
+          </button>
+        )}
         <ThemeToggle />
       </div>
     </header>

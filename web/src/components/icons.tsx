@@ -23,6 +23,45 @@ function Icon({ children, size = 18 }: { children: ComponentChildren; size?: num
 
 type P = { size?: number };
 
+export const ThumbUpIcon = (p: P) => (
+  <Icon {...p}>
+    <path d="M7 10v11H4a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1h3Zm0 0 4-8a3 3 0 0 1 3 3v4h5.5a2 2 0 0 1 2 2.3l-1.4 8A2 2 0 0 1 18 21H7" />
+  </Icon>
+);
+export const ThumbDownIcon = (p: P) => (
+  <Icon {...p}>
+    <path d="M17 14V3h3a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1h-3Zm0 0-4 8a3 3 0 0 1-3-3v-4H4.5a2 2 0 0 1-2-2.3l1.4-8A2 2 0 0 1 6 3h11" />
+  </Icon>
+);
+export const PinIcon = (p: P) => (
+  <Icon {...p}>
+    <path d="M12 17v5M9 10.8V4h6v6.8l3 3.2H6l3-3.2Z" />
+  </Icon>
+);
+export const ShareIcon = (p: P) => (
+  <Icon {...p}>
+    <path d="M4 12v7a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-7M16 6l-4-4-4 4M12 2v14" />
+  </Icon>
+);
+export const SettingsIcon = (p: P) => (
+  <Icon {...p}>
+    <path d="M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0" />
+    <circle cx="16" cy="6" r="2" />
+    <circle cx="10" cy="12" r="2" />
+    <circle cx="18" cy="18" r="2" />
+  </Icon>
+);
+export const DownloadIcon = (p: P) => (
+  <Icon {...p}>
+    <path d="M12 3v12M7 10l5 5 5-5M5 21h14" />
+  </Icon>
+);
+export const KeyboardIcon = (p: P) => (
+  <Icon {...p}>
+    <rect x="2" y="6" width="20" height="12" rx="2" />
+    <path d="M6 10h0M10 10h0M14 10h0M18 10h0M7 14h10" />
+  </Icon>
+);
 export const MenuIcon = (p: P) => (
   <Icon {...p}>
     <path d="M4 6h16M4 12h16M4 18h16" />

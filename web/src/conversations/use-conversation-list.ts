@@ -21,8 +21,9 @@ export interface ConversationList {
   reload: () => void;
 }
 
+/** The server's order: pinned ones first, then newest activity first. */
 const byNewest = (a: Conversation, b: Conversation) =>
-  b.updatedAt.localeCompare(a.updatedAt) || b.id.localeCompare(a.id);
+  Number(b.pinned) - Number(a.pinned) || b.updatedAt.localeCompare(a.updatedAt) || b.id.localeCompare(a.id);
 
 /** The sidebar's list: newest first, paged by cursor, filtered by a debounced search. */
 export function useConversationList(): ConversationList {

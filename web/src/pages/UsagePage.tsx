@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Model } from '../../../shared/contracts/models';
 import { api, isApiError } from '../api';
 import type { LedgerEntry, UsageResponse } from '../../../shared/contracts/billing';
+import type { FeedbackSummaryResponse } from '../../../shared/contracts/feedback';
 import { LinkedAccounts } from '../components/LinkedAccounts';
 import { shortModelName } from '../components/ModelPicker';
 import { formatCompact, formatCredits, formatDate, formatDollars, formatNumber } from '../format';
@@ -191,7 +192,18 @@ function Ledger() {
             {entries.map((e) => (
               <tr key={e.id}>
                 <td>{formatDate(e.createdAt)}</td>
-                <td>{KIND_LABELS[e.kind]}</td>
+                <td>
+                  {KIND_LABELS[e.kind]}
+                  {e.receiptUrl && /^https?:\/\//.test(e.receiptUrl) && (
+                    <>
+                      {' · '}
+                      <a href={e.receiptUrl} target="_blank" rel="noopener noreferrer">
+                        Receipt
+                        <span class="visually-hidden"> for the purchase of {formatDate(e.createdAt)}</span>
+                      </a>
+                    </>
+                  )}
+                </td>
                 <td class={e.credits < 0 ? 'num is-negative' : 'num is-positive'}>
                   {e.credits > 0 ? '+' : ''}
                   {formatNumber(e.credits)}
@@ -208,6 +220,54 @@ function Ledger() {
         </button>
       )}
     </>
+  );
+}
+
+/** Thumbs up and down given to replies, by the model that wrote them. */
+function FeedbackTable({ days, modelsById }: { days: number; modelsById: Map<string, Model> }) {
+  const [rows, setRows] = useState<FeedbackSummaryResponse['byModel'] | null>(null);
+  useEffect(() => {
+    let live = true;
+    api.feedbackSummary(days).then(
+      (r) => live && setRows(r.byModel),
+      () => live && setRows([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [days]);
+  if (!rows) return <div class="page-state" aria-busy="true" aria-label="Loading ratings" />;
+  if (!rows.length) return <p class="muted">No replies rated in this period.</p>;
+  return (
+    <div class="table-scroll">
+      <table class="data-table">
+        <thead>
+          <tr>
+            <th scope="col">Model</th>
+            <th scope="col" class="num">
+              Good
+            </th>
+            <th scope="col" class="num">
+              Bad
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => {
+            const model = modelsById.get(r.model);
+            return (
+              <tr key={r.model}>
+                <th scope="row" title={r.model}>
+                  {model ? shortModelName(model) : r.model}
+                </th>
+                <td class="num">{formatNumber(r.up)}</td>
+                <td class="num">{formatNumber(r.down)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -286,6 +346,17 @@ export default function UsagePage({ modelsById }: { modelsById: Map<string, Mode
                 No replies in this period. <Link href="/">Start a chat</Link>.
               </p>
             )}
+            <p>
+              <a class="button button-secondary button-small" href={api.usageCsvUrl(days)} download>
+                Download CSV (one row per reply, last {days} days)
+              </a>
+            </p>
+          </section>
+          <section class="page-section" aria-labelledby="usage-feedback">
+            <h2 id="usage-feedback" class="section-title">
+              Ratings by model
+            </h2>
+            <FeedbackTable days={days} modelsById={modelsById} />
           </section>
         </>
       )}

@@ -1,0 +1,71 @@
+import { cleanup, fireEvent, render, screen } from '@testing-library/preact';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ShortcutSheet, useShortcuts } from './shortcuts';
+
+beforeAll(() => {
+  // jsdom has <dialog> without its modal methods.
+  const proto = HTMLDialogElement.prototype as { showModal?: () => void; close?: () => void };
+  if (!('showModal' in HTMLDialogElement.prototype) || typeof proto.showModal !== 'function') {
+    proto.showModal = function (this: HTMLDialogElement) {
+      this.setAttribute('open', '');
+    };
+  }
+  if (typeof proto.close !== 'function') {
+    proto.close = function (this: HTMLDialogElement) {
+      this.removeAttribute('open');
+    };
+  }
+});
+afterEach(cleanup);
+
+function Harness() {
+  const [open, setOpen] = useShortcuts();
+  return (
+    <>
+      <div class="sidebar-search">
+        <input type="search" aria-label="Search conversations" />
+      </div>
+      <textarea id="composer-input" aria-label="Message" />
+      {open && <ShortcutSheet onClose={() => setOpen(false)} />}
+    </>
+  );
+}
+
+describe('keyboard shortcuts', () => {
+  it('? opens the sheet that lists every shortcut, and Close closes it', () => {
+    render(<Harness />);
+    expect(screen.queryByRole('dialog')).toBeNull();
+    fireEvent.keyDown(document.body, { key: '?' });
+    const sheet = screen.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    for (const what of [
+      'New chat',
+      'Focus the message box',
+      'Search chats',
+      'Stop the reply being written',
+      'Copy the last reply',
+    ]) {
+      expect(sheet.textContent).toContain(what);
+    }
+    fireEvent.click(screen.getByRole('button', { name: 'Close' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('? typed into a text field is text, not a shortcut', () => {
+    render(<Harness />);
+    const box = screen.getByLabelText('Message');
+    box.focus();
+    fireEvent.keyDown(box, { key: '?' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+    // Ctrl+/ opens it from anywhere.
+    fireEvent.keyDown(box, { key: '/', ctrlKey: true });
+    expect(screen.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeTruthy();
+  });
+
+  it('Ctrl+K goes to search and Shift+Esc to the message box', () => {
+    render(<Harness />);
+    fireEvent.keyDown(document.body, { key: 'k', ctrlKey: true });
+    expect(document.activeElement).toBe(screen.getByLabelText('Search conversations'));
+    fireEvent.keyDown(document.body, { key: 'Escape', shiftKey: true });
+    expect(document.activeElement).toBe(screen.getByLabelText('Message'));
+  });
+});
