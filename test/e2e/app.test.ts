@@ -9,6 +9,7 @@ import { e2e, launchBrowser } from './browser';
 import { billingScenarios } from './scenarios/billing';
 import { chatScenarios } from './scenarios/chat';
 import { draftScenarios } from './scenarios/drafts';
+import { featureScenarios } from './scenarios/features';
 import { layoutScenarios } from './scenarios/layout';
 import { demoBannerScenarios, versionScenarios } from './scenarios/versions';
 
@@ -35,3 +36,4 @@ billingScenarios();
 draftScenarios();
 versionScenarios();
 demoBannerScenarios();
+featureScenarios();
