@@ -81,6 +81,15 @@ export function createServices(deps: ServiceDeps) {
   const embedder = embedderFor(config);
   const vectors = vectorStoreFor(config, db);
   const retrieve = documentRetrieval({ db, embedder, vectors });
+  const documents = documentService({
+    db,
+    clock,
+    blobs: deps.blobs,
+    embedder,
+    vectors,
+    maxBytes: config.DOCUMENT_MAX_BYTES,
+    log: deps.log,
+  });
   return {
     config,
     db,
@@ -90,6 +99,7 @@ export function createServices(deps: ServiceDeps) {
       db,
       clock,
       onRegistered: (tx, userId) => billing.grantSignupBonus(tx, userId),
+      purgeBeforeAccountDeleted: (userId) => documents.deleteAll(userId),
       policy: {
         register: { perClient: { limit: config.REGISTRATIONS_PER_CLIENT_PER_HOUR, windowMs: 3600_000 } },
       },
@@ -106,15 +116,7 @@ export function createServices(deps: ServiceDeps) {
     sweepHolds: () => metering.sweepExpired(db),
     models,
     conversations: conversationService({ db, clock }),
-    documents: documentService({
-      db,
-      clock,
-      blobs: deps.blobs,
-      embedder,
-      vectors,
-      maxBytes: config.DOCUMENT_MAX_BYTES,
-      log: deps.log,
-    }),
+    documents,
     chat: chatService({
       db,
       clock,
@@ -158,10 +160,16 @@ export function createServices(deps: ServiceDeps) {
 function embedderFor(config: Config): Embedder {
   const provider =
     config.EMBEDDINGS_PROVIDER ??
-    (config.AZURE_OPENAI_ENDPOINT ? 'azure-openai' : config.EMBEDDINGS_BASE_URL ? 'openai-compatible' : 'local');
+    (config.AZURE_OPENAI_ENDPOINT
+      ? 'azure-openai'
+      : config.EMBEDDINGS_BASE_URL
+        ? 'openai-compatible'
+        : 'local');
   if (provider === 'azure-openai') {
     if (!config.AZURE_OPENAI_ENDPOINT) {
-      throw new Error('Bad configuration:\n  AZURE_OPENAI_ENDPOINT: required with EMBEDDINGS_PROVIDER=azure-openai');
+      throw new Error(
+        'Bad configuration:\n  AZURE_OPENAI_ENDPOINT: required with EMBEDDINGS_PROVIDER=azure-openai',
+      );
     }
     return azureOpenAiEmbedder({
       endpoint: config.AZURE_OPENAI_ENDPOINT,
@@ -172,7 +180,9 @@ function embedderFor(config: Config): Embedder {
   }
   if (provider === 'openai-compatible') {
     if (!config.EMBEDDINGS_BASE_URL) {
-      throw new Error('Bad configuration:\n  EMBEDDINGS_BASE_URL: required with EMBEDDINGS_PROVIDER=openai-compatible');
+      throw new Error(
+        'Bad configuration:\n  EMBEDDINGS_BASE_URL: required with EMBEDDINGS_PROVIDER=openai-compatible',
+      );
     }
     return openAiCompatibleEmbedder({
       baseURL: config.EMBEDDINGS_BASE_URL,

@@ -14,9 +14,10 @@ export function blobOf(
   size: number,
 ): { container: string; blobName: string; etag: string; size: number } {
   const meta = ctx.triggerMetadata ?? {};
-  const path = String(meta.blobTrigger ?? '');
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  const path = text(meta.blobTrigger);
   const slash = path.indexOf('/');
   const props = (meta.properties ?? {}) as Record<string, unknown>;
-  const etag = String(props.eTag ?? props.etag ?? props.ETag ?? '');
+  const etag = text(props.eTag) || text(props.etag) || text(props.ETag);
   return { container: path.slice(0, slash), blobName: path.slice(slash + 1), etag, size };
 }

@@ -159,6 +159,12 @@ export function authService(deps: {
   onRegistered?: (tx: Db, userId: string) => Promise<void>;
   /** Runs in the transaction that deletes the account, first: what other features own goes here. */
   onAccountDeleted?: (tx: Db, userId: string) => Promise<void>;
+  /**
+   * Runs before that transaction, for what lives outside the database or in a store of its own
+   * (documents' blobs, chunks and vectors). If the deletion then fails, that data is gone anyway,
+   * which is what the user asked for.
+   */
+  purgeBeforeAccountDeleted?: (userId: string) => Promise<void>;
   /** The throttles' numbers; the defaults above unless a deployment (or a test) says otherwise. */
   policy?: { login?: Partial<AuthPolicy['login']>; register?: Partial<AuthPolicy['register']> };
 }) {
@@ -348,6 +354,7 @@ export function authService(deps: {
       const row = await userStore(db).byId(session.user.id);
       if (!row) throw new AppError('unauthenticated', 'Sign in again');
       if (row.password_hash) await checkCurrentPassword(row, input.password);
+      await deps.purgeBeforeAccountDeleted?.(row.id);
       await db.tx(async (tx) => {
         const locked = await userStore(tx).byIdForUpdate(row.id);
         if (!locked || locked.password_hash !== row.password_hash) {

@@ -144,6 +144,13 @@ export function documentService(deps: {
       return { instanceId: row.status === 'processing' ? row.instance_id : null };
     },
 
+    /** Every document of the user, for account deletion: rows, chunks, vectors and blobs. */
+    async deleteAll(userId: string): Promise<void> {
+      for (let rows = await store().list(userId); rows.length; rows = await store().list(userId)) {
+        for (const row of rows) await this.delete(userId, row.id);
+      }
+    },
+
     /**
      * A blob arrived (upload, upload link, or an inbox drop). Returns what to ingest, or null:
      * a blob nobody owns is left alone, a redelivered version is not ingested twice.

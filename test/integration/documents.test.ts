@@ -206,4 +206,29 @@ describe('documents that answer back', () => {
       'report.pdf',
     );
   });
+
+  it('deleting the account deletes its documents: rows, chunks, vectors and blobs', async () => {
+    const carol = new ApiClient(stack.url);
+    const carolId = (await carol.register(undefined, 'carol password')).user.id;
+    const up = await upload(carol, 'diary.txt', new TextEncoder().encode(`Dear diary. ${FACT}`));
+    await settled(carol, up.body.document.id);
+    const chunks = () =>
+      stack.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM document_chunks WHERE user_id = $1`, [
+        carolId,
+      ]);
+    expect((await chunks()).n).toBeGreaterThan(0);
+    const container = BlobServiceClient.fromConnectionString(
+      stack.azurite.connectionString,
+    ).getContainerClient('documents');
+    const blobsOf = async () => {
+      const names: string[] = [];
+      for await (const b of container.listBlobsFlat({ prefix: `${carolId}/` })) names.push(b.name);
+      return names;
+    };
+    expect(await blobsOf()).toHaveLength(1);
+    expect((await carol.request('DELETE', '/api/account', { password: 'carol password' })).status).toBe(204);
+    expect((await chunks()).n).toBe(0);
+    expect(await blobsOf()).toEqual([]);
+    expect(await stack.db.many(`SELECT 1 FROM documents WHERE user_id = $1`, [carolId])).toEqual([]);
+  });
 });

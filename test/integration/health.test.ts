@@ -23,6 +23,8 @@ describe('health', () => {
         database: process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite',
         storage: 'azurite',
         llm: expect.stringMatching(/^openai-compatible \(127\.0\.0\.1:\d+\)$/) as unknown,
+        embeddings: 'local-lexical',
+        vectorStore: 'pgvector',
       },
     });
     const b = await new ApiClient(demo.url).get('/api/health');
