@@ -53,6 +53,13 @@ export const configSchema = z.object({
   VECTOR_STORE: z.enum(['pgvector', 'mongodb']).default('pgvector'),
   MONGODB_URI: optionalString,
   MONGODB_DATABASE: z.string().default('gloriamundo'),
+  /** The operator's switch for long-term memory (users have their own, memoryEnabled). */
+  MEMORY_ENABLED: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
+  /** The small model that extracts memories from a finished reply (structured output). */
+  MEMORY_MODEL: z.string().default('openai/gpt-4o-mini'),
   /** Google sign-in is offered when the client id is set. */
   GOOGLE_CLIENT_ID: optionalString,
   GOOGLE_CLIENT_SECRET: optionalString,
