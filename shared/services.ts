@@ -1,3 +1,4 @@
+import { MongoClient } from 'mongodb';
 import path from 'node:path';
 import { oauthService } from './auth/oauth';
 import { authService } from './auth/service';
@@ -20,6 +21,7 @@ import { localLexicalEmbedder } from './embeddings/lexical';
 import { azureOpenAiEmbedder, openAiCompatibleEmbedder } from './embeddings/openai';
 import { storageBlobStore, type BlobStore } from './storage/blobs';
 import { jobQueue } from './storage/jobs';
+import { mongoVectorStore } from './vectors/mongodb';
 import { pgvectorStore } from './vectors/pgvector';
 import type { VectorStore } from './vectors/store';
 import { describeStorage, storageQueueSender, type QueueSender } from './storage/queues';
@@ -157,7 +159,7 @@ export function createServices(deps: ServiceDeps) {
 }
 
 /** The embeddings provider: the one named, else the first configured, else the offline lexical one. */
-function embedderFor(config: Config): Embedder {
+export function embedderFor(config: Config): Embedder {
   const provider =
     config.EMBEDDINGS_PROVIDER ??
     (config.AZURE_OPENAI_ENDPOINT
@@ -193,9 +195,16 @@ function embedderFor(config: Config): Embedder {
   return localLexicalEmbedder();
 }
 
+/** pgvector in the app's own PostgreSQL, or MongoDB Atlas (the driver connects on first use). */
 function vectorStoreFor(config: Config, db: Db): VectorStore {
   if (config.VECTOR_STORE === 'mongodb') {
-    throw new Error('Bad configuration:\n  VECTOR_STORE: mongodb is not wired yet; use pgvector');
+    if (!config.MONGODB_URI) {
+      throw new Error('Bad configuration:\n  MONGODB_URI: required with VECTOR_STORE=mongodb');
+    }
+    return mongoVectorStore({
+      client: new MongoClient(config.MONGODB_URI),
+      database: config.MONGODB_DATABASE,
+    });
   }
   return pgvectorStore(db);
 }
