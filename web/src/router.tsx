@@ -12,6 +12,7 @@ export type Route =
   | { name: 'billing-cancel' }
   | { name: 'usage' }
   | { name: 'settings' }
+  | { name: 'documents' }
   /** A shared chat, public: shown signed in or not. */
   | { name: 'share'; shareId: string }
   | { name: 'not-found' };
@@ -26,6 +27,7 @@ export function matchRoute(pathname: string): Route {
   if (path === '/billing/cancel') return { name: 'billing-cancel' };
   if (path === '/usage') return { name: 'usage' };
   if (path === '/settings') return { name: 'settings' };
+  if (path === '/documents') return { name: 'documents' };
   const share = /^\/s\/([^/]+)$/.exec(path);
   if (share?.[1]) return { name: 'share', shareId: decodeURIComponent(share[1]) };
   return { name: 'not-found' };

@@ -37,6 +37,13 @@ import type {
   UpdatePresetBody,
 } from '../../../shared/contracts/presets';
 import type { PublicShareResponse, Share, SharesResponse } from '../../../shared/contracts/shares';
+import type { Document, UploadUrlBody } from '../../../shared/contracts/documents';
+
+/** Files up to this size go through `POST /api/documents`; larger ones through an upload link. */
+export const DIRECT_UPLOAD_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Upload progress, 0 to 1, as the bytes leave the browser. */
+export type UploadProgress = (fraction: number) => void;
 
 export class ApiError extends Error {
   constructor(
@@ -153,6 +160,26 @@ export function createApiClient(options: ApiClientOptions = {}) {
     throw error;
   }
 
+  /** A request whose body is not JSON (a multipart upload): the same CSRF, errors and 401 handling. */
+  async function sendRaw(method: string, path: string, body: BodyInit, retried = false): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (csrfToken) headers['x-csrf-token'] = csrfToken;
+    let res: Response;
+    try {
+      res = await fetchFn(baseUrl + path, { method, headers, body, credentials: 'same-origin' });
+    } catch {
+      throw networkError();
+    }
+    if (res.ok) return res;
+    const error = await errorFrom(res);
+    if (error.code === 'csrf_failed' && !retried) {
+      await session();
+      return sendRaw(method, path, body, true);
+    }
+    if (error.status === 401) options.onUnauthenticated?.();
+    throw error;
+  }
+
   async function json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const res = await send(method, path, opts);
     if (res.status === 204) return undefined as T;
@@ -225,6 +252,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
     return end;
   }
 
+  const doc = (id: string) => `/api/documents/${encodeURIComponent(id)}`;
   const conv = (id: string) => `/api/conversations/${encodeURIComponent(id)}`;
   const msg = (id: string, messageId: string) => `${conv(id)}/messages/${encodeURIComponent(messageId)}`;
 
@@ -367,8 +395,66 @@ export function createApiClient(options: ApiClientOptions = {}) {
       }),
     clearFeedback: (messageId: string) =>
       json<void>('DELETE', `/api/messages/${encodeURIComponent(messageId)}/feedback`),
+    listDocuments: (signal?: AbortSignal) =>
+      json<{ documents: Document[] }>('GET', '/api/documents', { signal }),
+    getDocument: (id: string) => json<{ document: Document }>('GET', doc(id)),
+    deleteDocument: (id: string) => json<void>('DELETE', doc(id)),
+    /** The original file, as an attachment through a plain link (owner only). */
+    documentFileUrl: (id: string) => `${baseUrl}${doc(id)}/file`,
+    /** A small file, as multipart field `file`: 202 with the document, still processing. */
+    async uploadDocument(file: File): Promise<Document> {
+      const form = new FormData();
+      form.append('file', file, file.name);
+      const res = await sendRaw('POST', '/api/documents', form);
+      return ((await res.json()) as { document: Document }).document;
+    },
+    /** A write-only link to Blob Storage for a large file; the blob's arrival starts the ingestion. */
+    documentUploadUrl: (body: UploadUrlBody) =>
+      json<{ document: Document; uploadUrl: string; expiresAt: string }>(
+        'POST',
+        '/api/documents/upload-url',
+        {
+          body,
+        },
+      ),
     feedbackSummary: (days = 30) => json<FeedbackSummaryResponse>('GET', `/api/feedback?days=${days}`),
   };
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
+
+/**
+ * PUTs a file's bytes to a Blob SAS link, with progress (fetch has no upload progress). Blob
+ * Storage answers 201; anything else is an ApiError the panel can show.
+ */
+export function putBlob(
+  url: string,
+  file: Blob,
+  onProgress?: UploadProgress,
+  Xhr: typeof XMLHttpRequest = XMLHttpRequest,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const xhr = new Xhr();
+    xhr.open('PUT', url);
+    xhr.setRequestHeader('x-ms-blob-type', 'BlockBlob');
+    if (file.type) xhr.setRequestHeader('content-type', file.type);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total > 0) onProgress?.(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress?.(1);
+        resolve();
+      } else
+        reject(
+          new ApiError(
+            xhr.status,
+            `http_${xhr.status}`,
+            `The storage refused the file (error ${xhr.status}). Try uploading it again.`,
+          ),
+        );
+    };
+    xhr.onerror = () => reject(networkError());
+    xhr.send(file);
+  });
+}

@@ -4,6 +4,7 @@ import type { ChatMessage } from '../chat/use-chat';
 import { useRetryable } from '../chat/retryable';
 import { formatCredits, formatDollars, formatNumber } from '../format';
 import { Markdown } from '../markdown/Markdown';
+import { CitationCards, citationPrefix } from '../documents/Citations';
 import { Link } from '../router';
 import { FeedbackButtons } from './FeedbackButtons';
 import { AlertIcon, BrainIcon, CheckIcon, CopyIcon, RetryIcon } from './icons';
@@ -184,6 +185,17 @@ export function AssistantMessage({
   onSwitchVersion,
 }: AssistantMessageProps) {
   const streaming = message.status === 'streaming';
+  const [activeCitation, setActiveCitation] = useState<number | null>(null);
+  const citations = message.citations ?? [];
+  const citationLinks = citations.length
+    ? { numbers: citations.map((c) => c.n), idPrefix: citationPrefix(message.id) }
+    : undefined;
+  const showCitation = (n: number) => {
+    setActiveCitation(n);
+    const card = document.getElementById(`${citationPrefix(message.id)}-${n}`);
+    card?.scrollIntoView?.({ block: 'nearest', behavior: 'smooth' });
+    card?.focus({ preventScroll: true });
+  };
   const thinking = streaming && !message.content;
   const cappedAt =
     message.requestedMaxTokens !== undefined &&
@@ -197,7 +209,12 @@ export function AssistantMessage({
       {message.reasoning && <ReasoningBlock text={message.reasoning} thinking={thinking} />}
       {message.content ? (
         <MessageBoundary text={message.content}>
-          <Markdown text={message.content} streaming={streaming} />
+          <Markdown
+            text={message.content}
+            streaming={streaming}
+            citations={citationLinks}
+            onCitation={showCitation}
+          />
         </MessageBoundary>
       ) : (
         thinking &&
@@ -220,6 +237,7 @@ export function AssistantMessage({
           )}
         </p>
       )}
+      <CitationCards messageId={message.id} citations={citations} active={activeCitation} />
       {message.status === 'failed' && <FailedReply message={message} canRetry={idle} onRetry={onRetry} />}
       {!streaming && <FinishNote message={message} />}
       {!streaming && (

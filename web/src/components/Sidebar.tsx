@@ -17,6 +17,7 @@ import {
   SettingsIcon,
 } from './icons';
 import { PresetMenu } from './PresetMenu';
+import { DocumentIcon } from '../documents/DocumentIcon';
 
 interface SidebarProps {
   list: ConversationList;
@@ -211,6 +212,9 @@ export function Sidebar({ list, activeId, drawer, open, onClose }: SidebarProps)
       <div class="sidebar-foot">
         <Link class="sidebar-link" href="/billing" aria-current={current('/billing')}>
           <CardIcon size={16} /> Buy credits
+        </Link>
+        <Link class="sidebar-link" href="/documents" aria-current={current('/documents')}>
+          <DocumentIcon size={16} /> Documents
         </Link>
         <Link class="sidebar-link" href="/usage" aria-current={current('/usage')}>
           <ChartIcon size={16} /> Usage

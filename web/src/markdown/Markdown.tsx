@@ -26,16 +26,37 @@ function copyCode(event: MouseEvent): void {
   );
 }
 
-export function Markdown({ text, streaming = false }: { text: string; streaming?: boolean }) {
+interface MarkdownProps {
+  text: string;
+  streaming?: boolean;
+  /** The reply's citation numbers and the id prefix of its cards: `[n]` markers become links. */
+  citations?: { numbers: readonly number[]; idPrefix: string };
+  /** A citation marker was clicked (its link's default is prevented). */
+  onCitation?: (n: number) => void;
+}
+
+export function Markdown({ text, streaming = false, citations, onCitation }: MarkdownProps) {
   // Bumped when highlight.js or KaTeX arrive: code and math rendered plain are rendered again.
   const ready = () => Number(isHighlighterReady()) + Number(isMathReady());
   const [loaded, setLoaded] = useState(ready);
   useEffect(() => (loaded === 2 ? undefined : onHighlighterReady(() => setLoaded(ready()))), [loaded]);
-  const html = useMemo(() => renderMarkdown(text, { streaming }), [text, streaming, loaded]);
+  const numbers = citations?.numbers.join(',') ?? '';
+  const html = useMemo(
+    () => renderMarkdown(text, citations ? { streaming, citations } : { streaming }),
+    [text, streaming, loaded, numbers, citations?.idPrefix],
+  );
   return (
     <div
       class={streaming ? 'markdown is-streaming' : 'markdown'}
-      onClick={copyCode}
+      onClick={(event) => {
+        const ref = (event.target as Element | null)?.closest<HTMLAnchorElement>('a.citation-ref');
+        if (ref && onCitation) {
+          event.preventDefault();
+          onCitation(Number(/(\d+)$/.exec(ref.getAttribute('href') ?? '')?.[1]));
+          return;
+        }
+        copyCode(event);
+      }}
       dangerouslySetInnerHTML={{ __html: html }}
     />
   );

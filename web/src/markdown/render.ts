@@ -118,6 +118,15 @@ function mathHtml(tex: string, display: boolean): string {
  */
 let headingDepths = new Set<number>();
 
+/** The citation numbers of the reply being rendered, and the id prefix of its citation cards. */
+let citationNumbers = new Set<number>();
+let citationPrefix = '';
+
+type CitationToken = { type: 'citation'; raw: string; n: number };
+
+/** `[n]` not followed by `(` (that is a link); only numbers the reply has a citation for. */
+const CITATION = /^\[(\d{1,3})\](?!\()/;
+
 type MathToken = { type: 'mathBlock' | 'mathInline'; raw: string; text: string; display: boolean };
 
 /** `$$…$$` and `\[…\]` on their own lines. */
@@ -143,6 +152,21 @@ const marked = new Marked({
         return { type: 'mathBlock', raw: m[0], text: m[1] ?? m[2] ?? '', display: true } satisfies MathToken;
       },
       renderer: (token) => mathHtml((token as unknown as MathToken).text, true),
+    },
+    {
+      name: 'citation',
+      level: 'inline',
+      start: (src: string) => (citationNumbers.size ? src.match(/\[\d/)?.index : undefined),
+      tokenizer(src: string) {
+        const m = CITATION.exec(src);
+        const n = Number(m?.[1]);
+        if (!m || !citationNumbers.has(n)) return undefined;
+        return { type: 'citation', raw: m[0], n } satisfies CitationToken;
+      },
+      renderer: (token) => {
+        const { n } = token as unknown as CitationToken;
+        return `<a class="citation-ref" href="#${citationPrefix}-${n}" title="Source ${n}">[${n}]</a>`;
+      },
     },
     {
       name: 'mathInline',
@@ -204,6 +228,8 @@ const purify = DOMPurify();
 purify.addHook('afterSanitizeAttributes', (node) => {
   if (node.tagName !== 'A') return;
   const href = node.getAttribute('href');
+  // A citation marker (only the renderer makes this class: raw HTML is escaped) stays on the page.
+  if (node.getAttribute('class') === 'citation-ref' && href !== null && /^#[\w-]+$/.test(href)) return;
   if (href !== null && !SAFE_LINK.test(href.trim())) node.removeAttribute('href');
   node.setAttribute('target', '_blank');
   node.setAttribute('rel', 'noopener noreferrer');
@@ -231,6 +257,8 @@ const PURIFY_CONFIG = {
 export interface RenderOptions {
   /** While streaming, skip guessing the language of unlabelled code on every frame. */
   streaming?: boolean;
+  /** `[n]` for these numbers becomes a link to `#{idPrefix}-{n}` (the reply's citation cards). */
+  citations?: { numbers: readonly number[]; idPrefix: string };
 }
 
 /**
@@ -254,6 +282,8 @@ export function renderMarkdown(markdown: string, options: RenderOptions = {}): s
   sawCode = false;
   sawMath = false;
   headingDepths = new Set();
+  citationNumbers = new Set(options.citations?.numbers);
+  citationPrefix = (options.citations?.idPrefix ?? 'cite').replace(/[^\w-]/g, '_');
   const raw = marked.parse(markdown) as string;
   if (sawCode && !highlighter) void loadHighlighter().catch(() => undefined);
   if (sawMath && !texRenderer) void loadMath().catch(() => undefined);
