@@ -31,6 +31,13 @@ export type ChatMessage = Message & {
 export interface QueuedMessage {
   id: number;
   content: string;
+  /** Search only these documents for this message (`sendMessageBody.documentIds`). */
+  documentIds?: string[];
+}
+
+export interface SendOptions {
+  /** Search only these documents for this message; none given: all the user's ready documents. */
+  documentIds?: string[];
 }
 
 export interface Chat {
@@ -47,7 +54,7 @@ export interface Chat {
    * Sends now, or queues the message when a reply is running or no model is chosen yet. Resolves
    * false when the message was refused, so the composer keeps the text.
    */
-  send: (content: string) => Promise<boolean>;
+  send: (content: string, options?: SendOptions) => Promise<boolean>;
   /** Sends an edited version of a user message, as a new branch. Resolves false when refused. */
   edit: (userMessageId: string, content: string) => Promise<boolean>;
   /** Takes a queued message back out of the queue (its text is returned). */
@@ -97,7 +104,8 @@ let localSeq = 0;
 let queueSeq = 0;
 
 type ReplyRequest =
-  { kind: 'send'; content: string; parentId?: string | null } | { kind: 'regenerate'; messageId: string };
+  | { kind: 'send'; content: string; parentId?: string | null; documentIds?: string[] }
+  | { kind: 'regenerate'; messageId: string };
 
 /**
  * Where a message with this parent goes in the branch shown: what stays before it, and the
@@ -528,6 +536,7 @@ export function useChat(options: ChatOptions): Chat {
                   model,
                   ...limits,
                   ...(request.parentId === undefined ? {} : { parentId: request.parentId }),
+                  ...(request.documentIds?.length ? { documentIds: request.documentIds } : {}),
                 },
                 r.onEvent,
                 controller.signal,
@@ -574,13 +583,14 @@ export function useChat(options: ChatOptions): Chat {
   );
 
   const send = useCallback(
-    async (content: string): Promise<boolean> => {
+    async (content: string, options: SendOptions = {}): Promise<boolean> => {
       if (!content.trim()) return false;
+      const documentIds = options.documentIds?.length ? { documentIds: options.documentIds } : {};
       if (phaseRef.current !== 'idle' || !opts.current.model || switchingRef.current) {
-        setQueued([...queuedRef.current, { id: ++queueSeq, content }]);
+        setQueued([...queuedRef.current, { id: ++queueSeq, content, ...documentIds }]);
         return true;
       }
-      return run({ kind: 'send', content });
+      return run({ kind: 'send', content, ...documentIds });
     },
     [run],
   );
@@ -591,7 +601,11 @@ export function useChat(options: ChatOptions): Chat {
     const [next, ...rest] = queued;
     if (!next || phase !== 'idle' || !model || loading || switching) return;
     setQueued(rest);
-    void run({ kind: 'send', content: next.content }).then((sent) => {
+    void run({
+      kind: 'send',
+      content: next.content,
+      ...(next.documentIds ? { documentIds: next.documentIds } : {}),
+    }).then((sent) => {
       if (sent) return;
       // Refused (no credits, rate limit): the rest would be too. All of it goes back to the composer.
       const texts = [next.content, ...queuedRef.current.map((q) => q.content)];

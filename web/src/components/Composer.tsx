@@ -1,7 +1,8 @@
 import type { Ref } from 'preact';
-import { useLayoutEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Model } from '../../../shared/contracts/models';
-import type { QueuedMessage } from '../chat/use-chat';
+import type { QueuedMessage, SendOptions } from '../chat/use-chat';
+import { DocumentPicker } from '../documents/DocumentPicker';
 import type { DraftUpdate } from '../chat/drafts';
 import { estimateCredits, estimateTokens, formatCredits, formatDollars, formatNumber } from '../format';
 import { CloseIcon, SendIcon, StopIcon } from './icons';
@@ -100,7 +101,7 @@ interface ComposerProps {
   queued?: QueuedMessage[];
   onUnqueue?: (id: number) => void;
   /** Resolves false when the message was refused: the text comes back. */
-  onSend: (text: string) => Promise<boolean>;
+  onSend: (text: string, options?: SendOptions) => Promise<boolean>;
   onStop: () => void;
   inputRef?: Ref<HTMLTextAreaElement>;
 }
@@ -122,6 +123,8 @@ export function Composer({
   inputRef,
 }: ComposerProps) {
   const ownRef = useRef<HTMLTextAreaElement | null>(null);
+  /** The documents the next messages are restricted to (none: all ready documents). */
+  const [documentIds, setDocumentIds] = useState<string[]>([]);
 
   // Grow with the content up to a limit; measured before paint so the page never flickers.
   useLayoutEffect(() => {
@@ -148,7 +151,8 @@ export function Composer({
     const text = draft;
     onDraftChange('');
     // A refusal (no credits, rate limit) gives the text back.
-    if (!(await onSend(text))) onDraftChange((current) => current || text);
+    const sent = documentIds.length ? onSend(text, { documentIds }) : onSend(text);
+    if (!(await sent)) onDraftChange((current) => current || text);
   };
 
   const sendButton = (
@@ -215,6 +219,7 @@ export function Composer({
       </form>
       <div class="composer-footer">
         {onMaxTokensChange && <ReplyLength value={maxTokens} onChange={onMaxTokensChange} />}
+        <DocumentPicker selected={documentIds} onChange={setDocumentIds} />
         <p id="composer-hint" class="composer-hint">
           <PriceHint model={model} draft={draft} historyChars={historyChars} maxTokens={maxTokens} />
           <span class="composer-keys">
