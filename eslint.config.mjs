@@ -49,6 +49,21 @@ export default tseslint.config(
     },
   },
   {
+    // The service worker is served as it is (web/public): plain JavaScript in its own global scope.
+    files: ['web/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: {
+        self: 'readonly',
+        caches: 'readonly',
+        fetch: 'readonly',
+        Response: 'readonly',
+        URL: 'readonly',
+      },
+    },
+  },
+  {
     // Tests read JSON answers whose shape is what they assert; typing each would only restate it.
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: {

@@ -23,7 +23,6 @@ const BillingResultPage = lazyComponent(() => import('./pages/BillingResultPage'
 const UsagePage = lazyComponent(() => import('./pages/UsagePage'));
 const SettingsPage = lazyComponent(() => import('./pages/SettingsPage'));
 const SharePage = lazyComponent(() => import('./pages/SharePage'));
-const DocumentsPage = lazyComponent(() => import('./documents/DocumentsPage'));
 
 const PAGE_TITLES: Partial<Record<Route['name'], string>> = {
   'buy-credits': 'Buy credits',
@@ -31,7 +30,6 @@ const PAGE_TITLES: Partial<Record<Route['name'], string>> = {
   'billing-cancel': 'Payment cancelled',
   usage: 'Usage',
   settings: 'Presets and shared links',
-  documents: 'Documents',
   'not-found': 'Page not found',
 };
 
@@ -57,6 +55,7 @@ function Shell() {
   const menuButton = useRef<HTMLButtonElement>(null);
   const conversationId = route.name === 'chat' ? route.conversationId : null;
   const [shortcutSheet, setShortcutSheet] = useShortcuts();
+  const online = useOnline();
 
   // Back to the shared chat the user signed in to continue.
   useEffect(() => {
@@ -133,9 +132,6 @@ function Shell() {
     case 'settings':
       page = <SettingsPage models={catalogue.models} />;
       break;
-    case 'documents':
-      page = <DocumentsPage />;
-      break;
     default:
       page = <NotFound />;
   }
@@ -154,6 +150,11 @@ function Shell() {
       />
       {drawer && drawerOpen && <div class="drawer-backdrop" onClick={closeDrawer} />}
       <div class="main-area" inert={drawer && drawerOpen}>
+        {!online && (
+          <div class="notice notice-warning offline-banner" role="status">
+            You are offline. Replies and saving wait until the connection is back.
+          </div>
+        )}
         <DemoBanner />
         <TopBar
           drawer={drawer}
@@ -194,13 +195,54 @@ function Splash() {
   );
 }
 
+/** navigator.onLine, kept current. */
+function useOnline(): boolean {
+  const [online, setOnline] = useState(() => navigator.onLine);
+  useEffect(() => {
+    const update = () => setOnline(navigator.onLine);
+    window.addEventListener('online', update);
+    window.addEventListener('offline', update);
+    return () => {
+      window.removeEventListener('online', update);
+      window.removeEventListener('offline', update);
+    };
+  }, []);
+  return online;
+}
+
+/** The installed app opened without a network: the shell is cached, the account is not. */
+function Offline({ onRetry }: { onRetry: () => void }) {
+  return (
+    <div class="offline-state">
+      <main id="main" class="page-state">
+        <Logo size={48} />
+        <h1>You are offline</h1>
+        <p>
+          GloriaMundo needs a connection to sign you in and to chat. It reconnects by itself when the network
+          is back.
+        </p>
+        <button type="button" class="button button-secondary" onClick={onRetry}>
+          Try again
+        </button>
+      </main>
+    </div>
+  );
+}
+
 function Gate() {
-  const { state } = useSession();
+  const { state, refresh } = useSession();
+  const online = useOnline();
+  // Back online after an offline start: look for the session again.
+  useEffect(() => {
+    if (online && state.status === 'signed-out' && state.error) void refresh();
+  }, [online]);
   const pathname = usePathname();
   const route = matchRoute(pathname);
   // A shared chat is public: it shows signed in or not, without the app around it.
   if (route.name === 'share') return <SharePage shareId={route.shareId} />;
   if (state.status === 'loading') return <Splash />;
+  if (state.status === 'signed-out' && state.error && !online)
+    return <Offline onRetry={() => void refresh()} />;
   if (state.status === 'signed-out') return <AuthScreen />;
   return <Shell />;
 }

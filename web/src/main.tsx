@@ -11,3 +11,9 @@ import './styles/features.css';
 applyTheme(storedTheme());
 
 render(<App />, document.getElementById('app')!);
+
+// The installable app: the service worker keeps the shell for offline starts (never API answers).
+// MODE, not DEV: a build made under NODE_ENV=test (the e2e tests) is still a production build.
+if ('serviceWorker' in navigator && import.meta.env.MODE !== 'development') {
+  navigator.serviceWorker.register('/sw.js').catch(() => undefined);
+}

@@ -194,4 +194,46 @@ export const featureScenarios = () =>
       expect(errors).toEqual([]);
       await close();
     });
+
+    it('installs: a manifest with icons, and the service worker opens the shell offline', async () => {
+      const { page, errors, close } = await openPage(e2e.browser);
+      await signUp(page, e2e.stack.url);
+      const manifest = await page.evaluate(async () => {
+        const link = document.querySelector<HTMLLinkElement>('link[rel="manifest"]');
+        return link ? ((await (await fetch(link.href)).json()) as Record<string, unknown>) : null;
+      });
+      expect(manifest).toMatchObject({ name: 'GloriaMundo', display: 'standalone', start_url: '/' });
+      const sizes = (manifest!.icons as { sizes: string }[]).map((i) => i.sizes);
+      expect(sizes).toEqual(expect.arrayContaining(['192x192', '512x512']));
+
+      expect(await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.scriptURL)).toBe(
+        `${e2e.stack.url}/sw.js`,
+      );
+      // Controlled from the next load on; the shell is cached, no API answer is.
+      await page.reload();
+      await page.locator('#composer-input').waitFor();
+      await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+      const cached = await page.evaluate(async () => {
+        const urls: string[] = [];
+        for (const key of await caches.keys()) {
+          for (const req of await (await caches.open(key)).keys()) urls.push(new URL(req.url).pathname);
+        }
+        return urls;
+      });
+      expect(cached).toContain('/');
+      expect(cached.some((u) => u.startsWith('/assets/') && u.endsWith('.js'))).toBe(true);
+      expect(cached.filter((u) => u.startsWith('/api/'))).toEqual([]);
+
+      await page.context().setOffline(true);
+      await page.reload();
+      await page.getByRole('heading', { level: 1, name: 'You are offline' }).waitFor();
+      expect(await seriousA11yViolations(page)).toEqual([]);
+      await screenshot(page, 'offline');
+
+      // Back online, the app finds the session again by itself.
+      await page.context().setOffline(false);
+      await page.locator('#composer-input').waitFor();
+      expect(errors).toEqual([]);
+      await close();
+    });
   });
