@@ -23,6 +23,7 @@ const BillingResultPage = lazyComponent(() => import('./pages/BillingResultPage'
 const UsagePage = lazyComponent(() => import('./pages/UsagePage'));
 const SettingsPage = lazyComponent(() => import('./pages/SettingsPage'));
 const SharePage = lazyComponent(() => import('./pages/SharePage'));
+const DocumentsPage = lazyComponent(() => import('./documents/DocumentsPage'));
 
 const PAGE_TITLES: Partial<Record<Route['name'], string>> = {
   'buy-credits': 'Buy credits',
@@ -30,6 +31,7 @@ const PAGE_TITLES: Partial<Record<Route['name'], string>> = {
   'billing-cancel': 'Payment cancelled',
   usage: 'Usage',
   settings: 'Presets and shared links',
+  documents: 'Documents',
   'not-found': 'Page not found',
 };
 
@@ -131,6 +133,9 @@ function Shell() {
       break;
     case 'settings':
       page = <SettingsPage models={catalogue.models} />;
+      break;
+    case 'documents':
+      page = <DocumentsPage />;
       break;
     default:
       page = <NotFound />;
