@@ -140,12 +140,22 @@ export const featureScenarios = () =>
       await owner.close();
     });
 
-    it('thumbs stay after a reload, and the chat exports as Markdown', async () => {
-      const { page, errors, close } = await openPage(e2e.browser, { acceptDownloads: true });
+    it('copies the last reply by shortcut, thumbs stay after a reload, and the chat exports as Markdown', async () => {
+      const { page, errors, close } = await openPage(e2e.browser, {
+        acceptDownloads: true,
+        permissions: ['clipboard-read', 'clipboard-write'],
+      });
       await signUp(page, e2e.stack.url);
       e2e.stack.upstream.script({ text: 'Boil the pasta for nine minutes.' });
       await send(page, 'How long for spaghetti?');
       await replyAndTitle(page);
+
+      // Ctrl+Shift+C copies the last reply, as the shortcut sheet says.
+      await page.locator('#composer-input').focus();
+      await page.keyboard.press('Control+Shift+C');
+      await expect
+        .poll(() => page.evaluate(() => navigator.clipboard.readText()))
+        .toBe('Boil the pasta for nine minutes.');
 
       await page.getByRole('button', { name: 'Good reply' }).click();
       await page.getByText('Thanks for the feedback.').waitFor();
