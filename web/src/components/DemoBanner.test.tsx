@@ -5,7 +5,13 @@ import { DemoBanner } from './DemoBanner';
 
 const health = (llm: string): HealthResponse => ({
   status: 'ok',
-  checks: { database: 'pglite', storage: 'azurite', llm },
+  checks: {
+    database: 'pglite',
+    storage: 'azurite',
+    llm,
+    embeddings: 'local-lexical',
+    vectorStore: 'pgvector',
+  },
 });
 
 const TEXT = "You're chatting with the offline demo model. Set OPENROUTER_API_KEY to use real models.";
