@@ -14,7 +14,7 @@ import { lazyComponent } from './lazy';
 import { defaultModelId, rememberModel, useModels } from './models/use-models';
 import { Link, matchRoute, navigate, RETURN_TO_KEY, usePathname, type Route } from './router';
 import { SessionProvider, useSession } from './session';
-import { ShortcutSheet, useShortcuts } from './shortcuts';
+import { useShortcuts } from './shortcuts';
 import { useMediaQuery } from './use-media-query';
 
 // Pages other than the chat are separate chunks: the chat screen's first load stays small.
@@ -23,6 +23,7 @@ const BillingResultPage = lazyComponent(() => import('./pages/BillingResultPage'
 const UsagePage = lazyComponent(() => import('./pages/UsagePage'));
 const SettingsPage = lazyComponent(() => import('./pages/SettingsPage'));
 const SharePage = lazyComponent(() => import('./pages/SharePage'));
+const ShortcutSheet = lazyComponent(() => import('./ShortcutSheet'));
 const DocumentsPage = lazyComponent(() => import('./documents/DocumentsPage'));
 
 const PAGE_TITLES: Partial<Record<Route['name'], string>> = {

@@ -1,6 +1,7 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/preact';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ShortcutSheet, useShortcuts } from './shortcuts';
+import ShortcutSheet from './ShortcutSheet';
+import { useShortcuts } from './shortcuts';
 
 beforeAll(() => {
   // jsdom has <dialog> without its modal methods.
