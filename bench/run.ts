@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readStamp, stamp } from './stamped-upstream';
+import { benchDocuments } from './documents';
 
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 40);
 const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 25);
@@ -227,6 +228,10 @@ async function main(): Promise<void> {
     }
     console.log(`\n${results.join('\n')}\n`);
     await reportWebSize(root);
+
+    // Documents (bench/documents.ts): ingestion through this app, search at scale, retrieval quality.
+    const documents = await benchDocuments({ base, databaseUrl: process.env.BENCH_DATABASE_URL });
+    if (process.argv.includes('--json')) console.log(JSON.stringify({ documents }));
   } finally {
     app.kill('SIGTERM');
     upstreamProc.kill('SIGTERM');
