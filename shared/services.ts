@@ -7,7 +7,7 @@ import { billingService, stripeClient } from './billing/service';
 import { afterReply, chatService, defaultTimings, type ChatTimings } from './chat/service';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
-import { titleJob } from './contracts/jobs';
+import { memoryExtractJob, titleJob } from './contracts/jobs';
 import { conversationService } from './conversations/service';
 import type { Db } from './db/db';
 import { openDb } from './db/open';
@@ -26,6 +26,7 @@ import { pgvectorStore } from './vectors/pgvector';
 import type { VectorStore } from './vectors/store';
 import { describeStorage, storageQueueSender, type QueueSender } from './storage/queues';
 import { titleService } from './titles/service';
+import { memoryService } from './memory/service';
 
 export interface ServiceDeps {
   config: Config;
@@ -92,6 +93,15 @@ export function createServices(deps: ServiceDeps) {
     maxBytes: config.DOCUMENT_MAX_BYTES,
     log: deps.log,
   });
+  const memories = memoryService({
+    db,
+    clock,
+    embedder,
+    upstream: deps.upstream,
+    models,
+    metering,
+    model: config.MEMORY_MODEL,
+  });
   return {
     config,
     db,
@@ -101,7 +111,10 @@ export function createServices(deps: ServiceDeps) {
       db,
       clock,
       onRegistered: (tx, userId) => billing.grantSignupBonus(tx, userId),
-      purgeBeforeAccountDeleted: (userId) => documents.deleteAll(userId),
+      purgeBeforeAccountDeleted: async (userId) => {
+        await documents.deleteAll(userId);
+        await memories.deleteAll(userId);
+      },
       policy: {
         register: { perClient: { limit: config.REGISTRATIONS_PER_CLIENT_PER_HOUR, windowMs: 3600_000 } },
       },
@@ -119,6 +132,8 @@ export function createServices(deps: ServiceDeps) {
     models,
     conversations: conversationService({ db, clock }),
     documents,
+    /** Long-term memory: extraction after replies, recall before them, the user's own list. */
+    memories,
     chat: chatService({
       db,
       clock,
@@ -131,11 +146,18 @@ export function createServices(deps: ServiceDeps) {
         afterReply(titleJob, (r) =>
           r.untitled && r.content ? { userId: r.userId, conversationId: r.conversationId } : null,
         ),
+        // The user's own switch is read by the job; incognito conversations are never read.
+        afterReply(memoryExtractJob, (r) =>
+          config.MEMORY_ENABLED && !r.incognito && r.status === 'complete' && r.content
+            ? { userId: r.userId, conversationId: r.conversationId, messageId: r.replyId }
+            : null,
+        ),
       ],
       systemPrompt: config.SYSTEM_PROMPT,
       defaultMaxTokens: config.DEFAULT_MAX_TOKENS,
       timings,
       retrieve,
+      recall: config.MEMORY_ENABLED ? (userId, question) => memories.recall(userId, question) : undefined,
       log: deps.log,
     }),
     titles: titleService({ db, upstream: deps.upstream, models, metering, model: config.TITLE_MODEL }),

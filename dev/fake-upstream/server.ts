@@ -38,6 +38,12 @@ export interface ScriptStep {
   hang?: boolean;
   /** Wait this long before sending the status line. */
   firstByteDelayMs?: number;
+  /**
+   * Only a structured-output request (`response_format`, e.g. memory extraction) takes this step,
+   * and only such steps are taken by those requests, so background extraction never eats a
+   * step scripted for a reply or a title.
+   */
+  structured?: boolean;
 }
 
 export interface RecordedRequest {
@@ -84,6 +90,7 @@ const scriptStepSchema = z.strictObject({
   chunkDelayMs: z.number().min(0).optional(),
   hang: z.boolean().optional(),
   firstByteDelayMs: z.number().min(0).optional(),
+  structured: z.boolean().optional(),
 }) satisfies z.ZodType<ScriptStep>;
 
 const modelsSchema = z.object({
@@ -206,6 +213,74 @@ function readConversation(body: ChatBody) {
   };
 }
 
+/** `response_format` as OpenAI takes it: a named JSON schema (structured output) or JSON mode. */
+const responseFormatSchema = z.looseObject({
+  type: z.string(),
+  json_schema: z.looseObject({ name: z.string().optional() }).optional(),
+});
+
+/** What a memory extractor would find: the user's own statements about themselves, in order. */
+const STATEMENTS: { re: RegExp; text: (m: string) => string; kind: 'fact' | 'preference'; key?: string }[] = [
+  {
+    re: /^i (?:now )?(?:live|am living) in (.+)$/i,
+    text: (m) => `Lives in ${m}`,
+    kind: 'fact',
+    key: 'Lives in',
+  },
+  {
+    re: /^(?:actually,? )?i(?:'ve| have)? moved to (.+)$/i,
+    text: (m) => `Lives in ${m}`,
+    kind: 'fact',
+    key: 'Lives in',
+  },
+  { re: /^my name is (.+)$/i, text: (m) => `Name is ${m}`, kind: 'fact', key: 'Name is' },
+  { re: /^i speak (.+)$/i, text: (m) => `Speaks ${m}`, kind: 'fact', key: 'Speaks' },
+  { re: /^i work as (?:an? )?(.+)$/i, text: (m) => `Works as ${m}`, kind: 'fact', key: 'Works as' },
+  { re: /^i prefer (.+)$/i, text: (m) => `Prefers ${m}`, kind: 'preference' },
+  { re: /^i (?:really )?(?:like|love) (.+)$/i, text: (m) => `Likes ${m}`, kind: 'preference' },
+  { re: /^i(?:'m| am) (?:an? )?([\p{L}-]+)$/iu, text: (m) => `Is ${m}`, kind: 'fact' },
+];
+
+/**
+ * The deterministic memory extractor: the exchange arrives as "Existing memories: [id] text …
+ * User: … Assistant: …"; only the user's part is read, and a statement whose kind an existing
+ * memory already holds (e.g. "Lives in …") names that memory in `updates`.
+ */
+function memoriesFrom(prompt: string): string {
+  const existing = [...prompt.matchAll(/^\[([^\]\s]+)\] (.+)$/gm)].map((m) => ({ id: m[1]!, text: m[2]! }));
+  const user = /(?:^|\n)User: ([\s\S]*?)(?:\n\nAssistant:|$)/.exec(prompt)?.[1] ?? '';
+  const clauses = user
+    .split(/[.!?;\n]+|,?\s+and\s+(?=i\b|my\b)/i)
+    .map((c) => c.trim().replace(/^(?:actually|also|so|well),?\s+/i, ''))
+    .filter(Boolean);
+  const memories: { text: string; kind: 'fact' | 'preference'; updates: string | null }[] = [];
+  for (const clause of clauses) {
+    for (const s of STATEMENTS) {
+      const m = s.re.exec(clause);
+      if (!m?.[1]) continue;
+      const text = s.text(m[1].trim());
+      const old = s.key ? existing.find((e) => e.text.startsWith(s.key!) && e.text !== text) : undefined;
+      memories.push({ text, kind: s.kind, updates: old?.id ?? null });
+      break;
+    }
+  }
+  return JSON.stringify({ memories });
+}
+
+/** The answer to a structured-output request, or undefined for an ordinary one. */
+function structuredAnswer(raw: Record<string, unknown>, body: ChatBody): string | undefined {
+  const format = responseFormatSchema.safeParse(raw.response_format);
+  if (!format.success || !['json_schema', 'json_object'].includes(format.data.type)) return undefined;
+  const { userText } = readConversation(body);
+  const name = format.data.json_schema?.name;
+  if (
+    name === 'memories' ||
+    (format.data.type === 'json_object' && /memor/i.test(JSON.stringify(body.messages)))
+  )
+    return memoriesFrom(userText);
+  return '{}';
+}
+
 /** Everything about the answer that does not depend on how it is delivered. */
 function composeReply(body: ChatBody, model: ModelInfo, plan: Plan) {
   const { promptChars, userText, isTitle } = readConversation(body);
@@ -305,11 +380,12 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
   const requests: RecordedRequest[] = [];
 
   function planFor(body: ChatBody): Plan {
-    const scripted = queue.shift();
-    if (scripted) return scripted;
+    const structured = body.response_format !== undefined && body.response_format !== null;
+    const at = queue.findIndex((step) => (step.structured === true) === structured);
+    if (at >= 0) return queue.splice(at, 1)[0]!;
     const { isTitle, userText } = readConversation(body);
-    // Directives are ignored on title requests so that e.g. #hang only affects the chat reply.
-    if (isTitle) return {};
+    // Directives are ignored on title and structured-output requests so that e.g. #hang only affects the chat reply.
+    if (isTitle || body.response_format) return {};
     const found = [...userText.matchAll(DIRECTIVE_RE)].map((m) => DIRECTIVES[m[1] ?? ''] ?? {});
     return found.reduce<Plan>((plan, d) => ({ ...plan, ...d }), {});
   }
@@ -350,7 +426,12 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
       return;
     }
 
-    const { reasoning, content, finishReason, usage } = composeReply(body, model, plan);
+    const structured = plan.text === undefined && !plan.chunks ? structuredAnswer(raw, body) : undefined;
+    const { reasoning, content, finishReason, usage } = composeReply(
+      body,
+      model,
+      structured === undefined ? plan : { ...plan, text: structured, reasoning: [] },
+    );
     const id = `gen-${Date.now()}-${randomBytes(8).toString('hex')}`;
     const head = { id, created: Math.floor(Date.now() / 1000), model: body.model };
 

@@ -3,7 +3,7 @@ import type { Db } from '../db/db';
 export interface UsageRecord {
   id: string;
   userId: string;
-  purpose: 'reply' | 'title';
+  purpose: 'reply' | 'title' | 'memory';
   reference: string;
   model: string;
   promptTokens: number;

@@ -32,7 +32,13 @@ export interface Metering {
   ): Promise<number>;
   charge(
     tx: Db,
-    c: { userId: string; reference: string; purpose: 'title'; model: ReplyModel; usage: UpstreamUsage },
+    c: {
+      userId: string;
+      reference: string;
+      purpose: 'title' | 'memory';
+      model: ReplyModel;
+      usage: UpstreamUsage;
+    },
   ): Promise<number>;
 }
 
@@ -111,7 +117,7 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
     tx: Db,
     u: {
       userId: string;
-      purpose: 'reply' | 'title';
+      purpose: 'reply' | 'title' | 'memory';
       reference: string;
       model: ReplyModel;
       usage: UpstreamUsage;

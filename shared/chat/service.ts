@@ -89,6 +89,8 @@ export function chatService(deps: {
   timings: ChatTimings;
   /** Passages of the user's documents for a question; absent when documents are not wired. */
   retrieve?: Retrieve;
+  /** What the assistant remembers about the user that bears on a question; absent when memory is off. */
+  recall?: (userId: string, question: string) => Promise<string | null>;
   log?: (msg: string, err?: unknown) => void;
 }) {
   const { db, clock, timings } = deps;
@@ -127,9 +129,13 @@ export function chatService(deps: {
       Math.max(1, Math.floor(model.contextLength / 2)),
     );
     const questionText = b.question?.content ?? b.existingQuestion?.content ?? '';
-    const passages = await findPassages(b.userId, b.ctx, b.history, questionText, b.documentIds);
+    const [passages, remembered] = await Promise.all([
+      findPassages(b.userId, b.ctx, b.history, questionText, b.documentIds),
+      recallMemories(b.userId, b.ctx, questionText),
+    ]);
+    const system = c.system_prompt ?? deps.systemPrompt;
     const prompt = buildPrompt({
-      system: withSources(c.system_prompt ?? deps.systemPrompt, passages),
+      system: withSources(remembered ? `${system}\n\n${remembered}` : system, passages),
       history: turnsForPrompt(b.history),
       message: questionText,
       contextLength: model.contextLength,
@@ -259,6 +265,20 @@ export function chatService(deps: {
     } catch (err) {
       log('retrieval failed', err);
       return [];
+    }
+  }
+
+  /**
+   * The memory block for a question: only for users with memories and memory on, never in an
+   * incognito conversation. A recall that fails costs the reply its memories, not the reply.
+   */
+  async function recallMemories(userId: string, ctx: ReplyContext, question: string): Promise<string | null> {
+    if (!deps.recall || !ctx.hasMemories || ctx.conversation.incognito || !question) return null;
+    try {
+      return await deps.recall(userId, question);
+    } catch (err) {
+      log('memory recall failed', err);
+      return null;
     }
   }
 

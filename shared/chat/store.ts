@@ -27,6 +27,8 @@ export interface ReplyContext {
   conversation: ConversationRow;
   /** The user has ready documents: only then does a reply pay for retrieval. */
   hasDocuments: boolean;
+  /** The user has memories and memory on: only then does a reply pay for recall. */
+  hasMemories: boolean;
   /** The message the reply's question follows (send) or the question itself (regenerate). */
   anchorId: string | null;
   /** False when the anchor names a message that is not in this conversation. */
@@ -52,6 +54,7 @@ export const chatStore = (db: Db) => ({
         anchor_id: string | null;
         anchor_exists: boolean;
         has_documents: boolean;
+        has_memories: boolean;
         anchor_role: 'user' | 'assistant' | null;
         path: PathTurn[];
       }
@@ -78,6 +81,8 @@ export const chatStore = (db: Db) => ({
               (SELECT id FROM anchor) AS anchor_id,
               (SELECT exists_ok FROM anchor) AS anchor_exists,
               EXISTS (SELECT 1 FROM documents d WHERE d.user_id = $2 AND d.status = 'ready') AS has_documents,
+              EXISTS (SELECT 1 FROM memories mm JOIN users mu ON mu.id = mm.user_id
+                       WHERE mm.user_id = $2 AND mu.memory_enabled) AS has_memories,
               (SELECT role FROM path WHERE depth = 0) AS anchor_role,
               COALESCE((SELECT json_agg(json_build_object('id', id, 'role', role, 'content', content, 'status', status)
                                  ORDER BY depth DESC) FROM path), '[]'::json) AS path
@@ -85,10 +90,11 @@ export const chatStore = (db: Db) => ({
       [conversationId, userId, anchor.kind, anchor.kind === 'active' ? null : anchor.messageId],
     );
     if (!row) return null;
-    const { anchor_id, anchor_exists, anchor_role, has_documents, path, ...conversation } = row;
+    const { anchor_id, anchor_exists, anchor_role, has_documents, has_memories, path, ...conversation } = row;
     return {
       conversation,
       hasDocuments: has_documents,
+      hasMemories: has_memories,
       anchorId: anchor_id,
       anchorFound: anchor_exists && (anchor_id === null || anchor_role !== null),
       anchorRole: anchor_role,

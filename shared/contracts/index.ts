@@ -11,3 +11,4 @@ export * from './presets';
 export * from './shares';
 export * from './feedback';
 export * from './documents';
+export * from './memories';

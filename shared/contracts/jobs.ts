@@ -22,5 +22,12 @@ export const titleJob = defineJob(
   z.object({ userId: id, conversationId: id }),
 );
 
+/** Extracts durable facts the user stated from one finished reply's exchange. */
+export const memoryExtractJob = defineJob(
+  'memory-extract',
+  'memory-extract',
+  z.object({ userId: id, conversationId: id, messageId: id }),
+);
+
 /** Every job the app declares: the queues the infrastructure must create, each with its -poison twin. */
-export const jobs = [titleJob] as const;
+export const jobs = [titleJob, memoryExtractJob] as const;

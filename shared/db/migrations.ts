@@ -3,6 +3,7 @@ import { meteringMigrations } from '../billing/metering-migrations';
 import { receiptMigrations } from '../billing/receipt-migrations';
 import { chatMigrations } from '../chat/migrations';
 import { documentMigrations } from '../documents/migrations';
+import { memoryMigrations } from '../memory/migrations';
 import { vectorMigrations } from '../vectors/pgvector';
 import { feedbackMigrations } from '../feedback/migrations';
 import { presetMigrations } from '../presets/migrations';
@@ -25,6 +26,7 @@ export const migrations: Migration[] = [
   ...shareMigrations,
   ...receiptMigrations,
   ...feedbackMigrations,
+  ...memoryMigrations,
 ].sort((a, b) => a.id.localeCompare(b.id));
 
 const ids = new Set<string>();

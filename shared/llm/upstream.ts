@@ -9,6 +9,10 @@ export interface UpstreamRequest {
   messages: UpstreamMessage[];
   maxTokens: number;
   temperature?: number;
+  /** Structured output: a JSON schema the answer must follow, or JSON mode for models without it. */
+  responseFormat?:
+    | { type: 'json_schema'; json_schema: { name: string; strict: boolean; schema: Record<string, unknown> } }
+    | { type: 'json_object' };
 }
 
 export interface UpstreamUsage {
@@ -193,6 +197,7 @@ export function openAiUpstream(opts: {
           model: req.model,
           messages: req.messages,
           max_tokens: req.maxTokens,
+          ...(req.responseFormat ? { response_format: req.responseFormat } : {}),
           ...extra,
         });
         return {

@@ -12,7 +12,10 @@ const MESSAGE = 'Write me a haiku about ledgers';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ env: { MAX_CONCURRENT_STREAMS: '100', FREE_MODEL_PER_MINUTE: '2' } });
+  // Memory extraction bills its own usage after each reply; these books count replies only.
+  stack = await startStack({
+    env: { MAX_CONCURRENT_STREAMS: '100', FREE_MODEL_PER_MINUTE: '2', MEMORY_ENABLED: 'false' },
+  });
 });
 afterAll(() => stack.close());
 

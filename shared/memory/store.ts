@@ -1,0 +1,109 @@
+import type { Db } from '../db/db';
+import type { MemoryKind } from '../contracts/memories';
+
+export interface MemoryRow {
+  id: string;
+  user_id: string;
+  text: string;
+  kind: MemoryKind;
+  source: 'extracted' | 'user';
+  embedding: number[];
+  embedding_model: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'id, user_id, text, kind, source, embedding, embedding_model, created_at, updated_at';
+
+/** Memories and the extractor's receipts; every query carries the owner. */
+export const memoryStore = (db: Db) => ({
+  list: (userId: string) =>
+    db.many<MemoryRow>(
+      `SELECT ${COLUMNS} FROM memories WHERE user_id = $1 ORDER BY updated_at DESC, id DESC`,
+      [userId],
+    ),
+
+  get: (userId: string, id: string) =>
+    db.maybeOne<MemoryRow>(`SELECT ${COLUMNS} FROM memories WHERE id = $1 AND user_id = $2`, [id, userId]),
+
+  insert: (m: {
+    id: string;
+    userId: string;
+    text: string;
+    kind: MemoryKind;
+    source: 'extracted' | 'user';
+    embedding: number[];
+    embeddingModel: string;
+    at: Date;
+  }) =>
+    db.one<MemoryRow>(
+      `INSERT INTO memories (id, user_id, text, kind, source, embedding, embedding_model, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8) RETURNING ${COLUMNS}`,
+      [m.id, m.userId, m.text, m.kind, m.source, JSON.stringify(m.embedding), m.embeddingModel, m.at],
+    ),
+
+  update: (
+    userId: string,
+    id: string,
+    m: {
+      text: string;
+      kind?: MemoryKind;
+      source?: 'extracted' | 'user';
+      embedding: number[];
+      embeddingModel: string;
+      at: Date;
+    },
+  ) =>
+    db.maybeOne<MemoryRow>(
+      `UPDATE memories SET text = $3, kind = COALESCE($4, kind), source = COALESCE($5, source),
+              embedding = $6::jsonb, embedding_model = $7, updated_at = $8
+        WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`,
+      [
+        id,
+        userId,
+        m.text,
+        m.kind ?? null,
+        m.source ?? null,
+        JSON.stringify(m.embedding),
+        m.embeddingModel,
+        m.at,
+      ],
+    ),
+
+  delete: async (userId: string, id: string) =>
+    (await db.exec('DELETE FROM memories WHERE id = $1 AND user_id = $2', [id, userId])) === 1,
+
+  deleteAll: (userId: string) => db.exec('DELETE FROM memories WHERE user_id = $1', [userId]),
+
+  /** Claims a reply for extraction; false when it was already processed (a redelivery). */
+  claimExtraction: async (userId: string, messageId: string, at: Date) =>
+    (await db.exec(
+      `INSERT INTO memory_extractions (message_id, user_id, changed, created_at) VALUES ($1, $2, 0, $3)
+       ON CONFLICT (message_id) DO NOTHING`,
+      [messageId, userId, at],
+    )) === 1,
+
+  isExtracted: async (messageId: string) =>
+    (await db.maybeOne('SELECT 1 FROM memory_extractions WHERE message_id = $1', [messageId])) !== null,
+
+  setChanged: (messageId: string, changed: number) =>
+    db.exec('UPDATE memory_extractions SET changed = $2 WHERE message_id = $1', [messageId, changed]),
+
+  /** The exchange a reply closes: the reply, its question, and whether memory may touch it. */
+  exchange: (userId: string, conversationId: string, messageId: string) =>
+    db.maybeOne<{ question: string | null; answer: string; incognito: boolean; memory_enabled: boolean }>(
+      `SELECT q.content AS question, r.content AS answer, c.incognito, u.memory_enabled
+         FROM messages r
+         JOIN conversations c ON c.id = r.conversation_id AND c.user_id = $1
+         JOIN users u ON u.id = $1
+         LEFT JOIN messages q ON q.id = r.parent_id AND q.user_id = $1 AND q.role = 'user'
+        WHERE r.id = $3 AND r.conversation_id = $2 AND r.user_id = $1 AND r.role = 'assistant'`,
+      [userId, conversationId, messageId],
+    ),
+
+  profile: (userId: string) =>
+    db.maybeOne<{ name: string | null; memory_enabled: boolean }>(
+      'SELECT name, memory_enabled FROM users WHERE id = $1',
+      [userId],
+    ),
+});
