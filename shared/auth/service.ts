@@ -107,6 +107,9 @@ export function toUser(row: UserRow): User {
     name: row.name,
     credits: Number(row.credits),
     memoryEnabled: row.memory_enabled,
+    monthlySpendCapCredits:
+      row.monthly_spend_cap_credits === null ? null : Number(row.monthly_spend_cap_credits),
+    lowBalanceCredits: row.low_balance_credits === null ? null : Number(row.low_balance_credits),
     identities: [...(row.password_hash ? (['password'] as const) : []), ...providers],
     createdAt: new Date(row.created_at).toISOString(),
   };

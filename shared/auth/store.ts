@@ -7,6 +7,8 @@ export interface UserRow {
   password_hash: string | null;
   credits: number;
   memory_enabled: boolean;
+  monthly_spend_cap_credits: number | null;
+  low_balance_credits: number | null;
   created_at: Date;
   deleted_at: Date | null;
   /** The providers linked to the account, each once, sorted. */
@@ -46,15 +48,34 @@ export const userStore = (db: Db) => ({
       `SELECT ${USER} FROM users u WHERE u.id = $1 AND u.deleted_at IS NULL FOR UPDATE OF u`,
       [id],
     ),
-  updateSettings: (id: string, s: { memoryEnabled?: boolean; name?: string | null }) =>
+  updateSettings: (
+    id: string,
+    s: {
+      memoryEnabled?: boolean;
+      name?: string | null;
+      monthlySpendCapCredits?: number | null;
+      lowBalanceCredits?: number | null;
+    },
+  ) =>
     db.maybeOne<UserRow>(
       `WITH u AS (
          UPDATE users SET
            memory_enabled = COALESCE($2, memory_enabled),
-           name = CASE WHEN $3::boolean THEN $4 ELSE name END
+           name = CASE WHEN $3::boolean THEN $4 ELSE name END,
+           monthly_spend_cap_credits = CASE WHEN $5::boolean THEN $6::bigint ELSE monthly_spend_cap_credits END,
+           low_balance_credits = CASE WHEN $7::boolean THEN $8::bigint ELSE low_balance_credits END
          WHERE id = $1 AND deleted_at IS NULL RETURNING *)
        SELECT ${USER} FROM u`,
-      [id, s.memoryEnabled ?? null, s.name !== undefined, s.name ?? null],
+      [
+        id,
+        s.memoryEnabled ?? null,
+        s.name !== undefined,
+        s.name ?? null,
+        s.monthlySpendCapCredits !== undefined,
+        s.monthlySpendCapCredits ?? null,
+        s.lowBalanceCredits !== undefined,
+        s.lowBalanceCredits ?? null,
+      ],
     ),
   /** Replaces the password hash only if it is still `expected` (null: the account had none). */
   swapPasswordHash: async (id: string, expected: string | null, passwordHash: string) =>

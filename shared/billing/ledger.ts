@@ -58,8 +58,8 @@ export const ledgerStore = (db: Db) => ({
    * their foreign keys, and FOR UPDATE would deadlock two such transactions against each other.
    */
   lockBalance: (userId: string) =>
-    db.maybeOne<{ credits: number; held: number }>(
-      `SELECT credits, held FROM users WHERE id = $1 FOR NO KEY UPDATE`,
+    db.maybeOne<{ credits: number; held: number; monthly_spend_cap_credits: number | null }>(
+      `SELECT credits, held, monthly_spend_cap_credits FROM users WHERE id = $1 FOR NO KEY UPDATE`,
       [userId],
     ),
 

@@ -11,4 +11,12 @@ export const meteringMigrations: Migration[] = [
       CREATE INDEX usage_losses ON usage_records (created_at) WHERE loss_credits > 0;
     `,
   },
+  {
+    id: '041_spend_cap_low_balance',
+    sql: `
+      -- Set by the user in settings; null = none.
+      ALTER TABLE users ADD COLUMN monthly_spend_cap_credits bigint CHECK (monthly_spend_cap_credits >= 0);
+      ALTER TABLE users ADD COLUMN low_balance_credits bigint CHECK (low_balance_credits >= 0);
+    `,
+  },
 ];

@@ -29,6 +29,16 @@ export const meteringStore = (db: Db) => ({
       )
     ).n,
 
+  /** Credits charged since `since` plus what the user's replies in flight hold: the month's spend so far. */
+  spentSince: async (userId: string, since: Date, excludeGenerationId: string) =>
+    (
+      await db.one<{ n: number }>(
+        `SELECT (SELECT COALESCE(sum(credits), 0) FROM usage_records WHERE user_id = $1 AND created_at >= $2)
+              + (SELECT COALESCE(sum(credits), 0) FROM holds WHERE user_id = $1 AND generation_id <> $3) AS n`,
+        [userId, since, excludeGenerationId],
+      )
+    ).n,
+
   markFree: (generationId: string) =>
     db.exec(`UPDATE generations SET free = true WHERE id = $1`, [generationId]),
 

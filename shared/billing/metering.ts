@@ -216,6 +216,18 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
         maxTokens = affordable;
         hold = worstCase(r.model, r.promptTokens, maxTokens, markup);
       }
+      const cap = balance.monthly_spend_cap_credits;
+      if (cap !== null && hold > 0) {
+        const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+        const spent = Number(await store.spentSince(r.userId, monthStart, r.generationId));
+        if (spent + hold > Number(cap)) {
+          throw new AppError(
+            'spend_cap_reached',
+            `This reply may cost up to ${hold.toLocaleString('en-US')} credits, which would take this month's spending past your cap of ${Number(cap).toLocaleString('en-US')} (${spent.toLocaleString('en-US')} so far). Raise the cap in settings, pick a cheaper model or a shorter reply, or wait for next month.`,
+            { details: { hold, spent, cap: Number(cap) } },
+          );
+        }
+      }
       const taken = await store.takeHold({
         userId: r.userId,
         generationId: r.generationId,

@@ -6,6 +6,10 @@ export const user = z.object({
   name: z.string().nullable(),
   credits: z.number().int(),
   memoryEnabled: z.boolean(),
+  /** A reply whose hold would take this calendar month's (UTC) usage past this is refused (402). */
+  monthlySpendCapCredits: z.number().int().nullable(),
+  /** The web app warns when the balance falls below this. */
+  lowBalanceCredits: z.number().int().nullable(),
   /** How the account can sign in: `password` when it has one, then each linked provider. */
   identities: z.array(z.enum(['password', 'google', 'microsoft'])),
   createdAt: z.string(),
@@ -127,6 +131,20 @@ export const settingsBody = z
   .object({
     memoryEnabled: z.boolean().optional(),
     name: displayName.nullable().optional(),
+    monthlySpendCapCredits: z
+      .number()
+      .int('The spending cap is a whole number of credits.')
+      .min(0, 'The spending cap cannot be negative.')
+      .max(10_000_000_000, 'That spending cap is larger than any balance can be.')
+      .nullable()
+      .optional(),
+    lowBalanceCredits: z
+      .number()
+      .int('The low-balance warning is a whole number of credits.')
+      .min(0, 'The low-balance warning cannot be negative.')
+      .max(10_000_000_000, 'That warning level is larger than any balance can be.')
+      .nullable()
+      .optional(),
   })
   .strict();
 export type SettingsBody = z.infer<typeof settingsBody>;

@@ -20,6 +20,8 @@ const user = (identities: User['identities']): User => ({
   name: 'Ada',
   credits: 0,
   memoryEnabled: true,
+  monthlySpendCapCredits: null,
+  lowBalanceCredits: null,
   identities,
   createdAt: new Date(0).toISOString(),
 });

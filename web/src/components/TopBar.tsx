@@ -1,20 +1,31 @@
 import type { ComponentChildren } from 'preact';
 import { formatCompact, formatDollars, formatNumber } from '../format';
 import { Link } from '../router';
+import type { User } from '../../../shared/contracts/auth';
 import { useUser } from '../session';
 import { useTheme } from '../theme';
 import { KeyboardIcon, MenuIcon, MoonIcon, SunIcon } from './icons';
 
+/** Empty, under the warning level the user set in settings, or fine. */
+export function balanceState(user: Pick<User, 'credits' | 'lowBalanceCredits'>): 'empty' | 'low' | 'ok' {
+  if (user.credits <= 0) return 'empty';
+  return user.lowBalanceCredits !== null && user.credits < user.lowBalanceCredits ? 'low' : 'ok';
+}
+
 /** The balance, always in view: credits and what they are worth (100,000 credits = $1). */
 function BalanceBadge() {
   const user = useUser();
-  const low = user.credits <= 0;
+  const state = balanceState(user);
+  const warning =
+    state === 'low'
+      ? ` Below the warning level you set (${formatNumber(user.lowBalanceCredits ?? 0)} credits).`
+      : '';
   return (
     <Link
       href="/billing"
-      class={low ? 'balance is-empty' : 'balance'}
-      aria-label={`Balance: ${formatNumber(user.credits)} credits, ${formatDollars(user.credits)}. Buy credits`}
-      title="Buy credits"
+      class={state === 'ok' ? 'balance' : 'balance is-empty'}
+      aria-label={`Balance: ${formatNumber(user.credits)} credits, ${formatDollars(user.credits)}.${warning} Buy credits`}
+      title={warning ? `${warning.trim()} Buy credits` : 'Buy credits'}
     >
       <span class="balance-credits">
         <strong>{formatNumber(user.credits)}</strong> credits
