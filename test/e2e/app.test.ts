@@ -20,7 +20,13 @@ beforeAll(async () => {
     startStack({
       webDist: inject('webDist'),
       stripe: true,
-      env: { UPSTREAM_NAME: 'offline-demo', REGISTRATIONS_PER_CLIENT_PER_HOUR: '1000' },
+      env: {
+        UPSTREAM_NAME: 'offline-demo',
+        REGISTRATIONS_PER_CLIENT_PER_HOUR: '1000',
+        // Memory has no screen yet (its API is covered by test/integration/memories.test.ts); its
+        // extraction calls would be billed and seen upstream by scenarios that count both.
+        MEMORY_ENABLED: 'false',
+      },
     }),
     launchBrowser(),
   ]);
