@@ -77,15 +77,16 @@ const title = z
   .trim()
   .min(1, 'Give the conversation a title, or leave the field out.')
   .max(MAX_TITLE_CHARS, `Keep the title to ${MAX_TITLE_CHARS} characters or fewer.`);
-const modelId = z.string().min(1, 'Choose a model.').max(200, 'That model id is too long.');
-const systemPrompt = z
+/** The fields a conversation and a preset share, with the same rules and messages. */
+export const modelId = z.string().min(1, 'Choose a model.').max(200, 'That model id is too long.');
+export const systemPrompt = z
   .string()
   .max(MAX_SYSTEM_PROMPT_CHARS, `Keep the system prompt to ${MAX_SYSTEM_PROMPT_CHARS} characters or fewer.`);
-const temperature = z
+export const temperature = z
   .number()
   .min(0, 'Temperature goes from 0 to 2.')
   .max(2, 'Temperature goes from 0 to 2.');
-const maxTokens = z
+export const maxTokens = z
   .number()
   .int('The reply length is a whole number of tokens.')
   .min(1, 'The reply length must be at least 1 token.')

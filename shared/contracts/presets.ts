@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_REPLY_TOKENS, MAX_SYSTEM_PROMPT_CHARS } from './conversations';
+import { maxTokens, modelId, systemPrompt, temperature } from './conversations';
 
 export const MAX_PRESET_NAME_CHARS = 80;
 /** Presets one account may keep; beyond it a new one is refused until one is deleted. */
@@ -22,19 +22,7 @@ const name = z
   .trim()
   .min(1, 'Give the preset a name.')
   .max(MAX_PRESET_NAME_CHARS, `Keep the preset name to ${MAX_PRESET_NAME_CHARS} characters or fewer.`);
-const model = z.string().min(1, 'Choose a model.').max(200, 'That model id is too long.');
-const systemPrompt = z
-  .string()
-  .max(MAX_SYSTEM_PROMPT_CHARS, `Keep the system prompt to ${MAX_SYSTEM_PROMPT_CHARS} characters or fewer.`);
-const temperature = z
-  .number()
-  .min(0, 'Temperature goes from 0 to 2.')
-  .max(2, 'Temperature goes from 0 to 2.');
-const maxTokens = z
-  .number()
-  .int('The reply length is a whole number of tokens.')
-  .min(1, 'The reply length must be at least 1 token.')
-  .max(MAX_REPLY_TOKENS, `The reply length can be at most ${MAX_REPLY_TOKENS} tokens.`);
+const model = modelId;
 
 /** null (or absent) leaves a setting to the conversation's default. */
 export const createPresetBody = z
