@@ -25,7 +25,10 @@ const start = (events: StreamEvent[]) =>
   events[0]!.data as { userMessageId: string; messageId: string; parentId?: string | null };
 /** The conversation turns of the last chat request upstream (the system prompt left out). */
 function lastPrompt(): string[] {
-  const chats = stack.upstream.requests.filter((r) => r.path.endsWith('/chat/completions'));
+  // Replies only: memory extraction (structured output) runs after each reply and may come last.
+  const chats = stack.upstream.requests.filter(
+    (r) => r.path.endsWith('/chat/completions') && r.body.response_format === undefined,
+  );
   const body = chats.at(-1)!.body as { messages: { role: string; content: string }[] };
   return body.messages.filter((m) => m.role !== 'system').map((m) => `${m.role}: ${m.content}`);
 }

@@ -52,7 +52,10 @@ async function settled(c: ApiClient, id: string, seen: number[] = []): Promise<D
 }
 
 function promptSent(): string {
-  const chats = stack.upstream.requests.filter((r) => r.path.endsWith('/chat/completions'));
+  // Replies only: memory extraction (structured output) runs after each reply and may come last.
+  const chats = stack.upstream.requests.filter(
+    (r) => r.path.endsWith('/chat/completions') && r.body.response_format === undefined,
+  );
   const body = chats.at(-1)!.body as { messages: { role: string; content: string }[] };
   return body.messages.map((m) => m.content).join('\n');
 }

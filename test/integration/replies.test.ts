@@ -46,7 +46,11 @@ const balance = (userId: string) =>
 const startOf = (events: StreamEvent[]) =>
   events[0]!.data as { messageId: string; userMessageId: string; maxTokens: number };
 const usageOf = (events: StreamEvent[]) => events.find((e) => e.event === 'usage')!.data;
-const chatRequests = () => stack.upstream.requests.filter((r) => r.path.endsWith('/chat/completions'));
+/** Replies only: memory extraction (structured output) runs after each reply. */
+const chatRequests = () =>
+  stack.upstream.requests.filter(
+    (r) => r.path.endsWith('/chat/completions') && r.body.response_format === undefined,
+  );
 
 describe('the balance caps the reply instead of refusing it', () => {
   it('with $4.83 left, o1-pro answers with a shorter reply, and says it was cut by the balance', async () => {
