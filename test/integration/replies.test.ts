@@ -12,7 +12,8 @@ const OPUS = 'anthropic/claude-3-opus'; // US$15 / 75 per million tokens
 const O1_PRO = 'openai/o1-pro'; // US$150 / 600 per million tokens
 
 beforeAll(async () => {
-  stack = await startStack();
+  // Memory extraction is billed after each reply; the balances here count replies alone.
+  stack = await startStack({ env: { MEMORY_ENABLED: 'false' } });
 });
 afterAll(() => stack.close());
 beforeEach(async () => {
@@ -175,7 +176,7 @@ describe('replies that go quiet, die or are reloaded', () => {
     // Nothing refreshes the row on its own here: the reply looks like one whose instance died.
     const crashy = await startStack({
       clock: { now: () => now },
-      env: { MAX_CONCURRENT_STREAMS: '1' },
+      env: { MAX_CONCURRENT_STREAMS: '1', MEMORY_ENABLED: 'false' },
       timings: { refreshMs: 3_600_000, idleMs: 3_600_000 },
     });
     try {
