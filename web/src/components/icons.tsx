@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useId } from 'preact/hooks';
 
-function Icon({ children, size = 18 }: { children: ComponentChildren; size?: number }) {
+export function Icon({ children, size = 18 }: { children: ComponentChildren; size?: number }) {
   return (
     <svg
       aria-hidden="true"
