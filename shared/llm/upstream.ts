@@ -1,14 +1,23 @@
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { AppError } from '../errors';
 
+/** A piece of a user message: text, or an image as a URL (ours are always `data:` URLs). */
+export type UpstreamContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
+
 export type UpstreamMessage =
-  { role: 'system' | 'assistant'; content: string } | { role: 'user'; content: string };
+  | { role: 'system' | 'assistant'; content: string }
+  | { role: 'user'; content: string | UpstreamContentPart[] };
 
 export interface UpstreamRequest {
   model: string;
   messages: UpstreamMessage[];
   maxTokens: number;
   temperature?: number;
+  topP?: number;
+  /** Sequences that end the reply (the OpenAI-compatible API passes them through). */
+  stop?: string[];
   /** Structured output: a JSON schema the answer must follow, or JSON mode for models without it. */
   responseFormat?:
     | { type: 'json_schema'; json_schema: { name: string; strict: boolean; schema: Record<string, unknown> } }
@@ -164,6 +173,8 @@ export function openAiUpstream(opts: {
             messages: req.messages,
             max_tokens: req.maxTokens,
             ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+            ...(req.topP !== undefined ? { top_p: req.topP } : {}),
+            ...(req.stop?.length ? { stop: req.stop } : {}),
             stream: true,
             stream_options: { include_usage: true },
             ...extra,
