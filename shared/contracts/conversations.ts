@@ -68,6 +68,11 @@ export const message = z.object({
   maxTokens: z.number().int().nullable(),
   /** Why a stopped reply stopped (`user`, `time_limit`) or a complete one was cut (`length`, `balance`). */
   finishReason: z.enum(['user', 'time_limit', 'length', 'balance']).nullable(),
+  /**
+   * This reply's exchange added or changed a memory (set once the extractor has run). The server
+   * always sends it; a message the web app assembles from a stream has none yet.
+   */
+  memoryUpdated: z.boolean().optional(),
   createdAt: z.string(),
 });
 export type Message = z.infer<typeof message>;

@@ -40,7 +40,7 @@ function toError(r: MessageRow): MessageError | null {
 }
 
 export function toMessage(
-  r: MessageRow & { sibling_ids?: string[]; feedback?: MessageFeedback | null },
+  r: MessageRow & { sibling_ids?: string[]; feedback?: MessageFeedback | null; memory_updated?: boolean },
 ): Message {
   const usage: Usage | null =
     r.prompt_tokens === null || r.completion_tokens === null
@@ -69,6 +69,7 @@ export function toMessage(
     feedback: r.feedback ?? null,
     maxTokens: r.max_tokens,
     finishReason: r.finish_reason,
+    memoryUpdated: r.memory_updated ?? false,
     createdAt: r.created_at.toISOString(),
   };
 }

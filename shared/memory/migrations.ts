@@ -31,4 +31,9 @@ export const memoryMigrations: Migration[] = [
         CHECK (purpose IN ('reply', 'title', 'memory'));
     `,
   },
+  {
+    id: '071_messages_memory_updated',
+    // The reply's "Memory updated" note: set by the extractor, read with the conversation.
+    sql: `ALTER TABLE messages ADD COLUMN memory_updated boolean NOT NULL DEFAULT false;`,
+  },
 ];

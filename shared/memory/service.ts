@@ -228,6 +228,7 @@ export function memoryService(deps: {
           changed++;
         }
         await s.setChanged(messageId, changed);
+        if (changed > 0) await s.markReplyUpdated(userId, messageId);
         return changed;
       });
     },

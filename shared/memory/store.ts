@@ -89,6 +89,10 @@ export const memoryStore = (db: Db) => ({
   setChanged: (messageId: string, changed: number) =>
     db.exec('UPDATE memory_extractions SET changed = $2 WHERE message_id = $1', [messageId, changed]),
 
+  /** The reply whose exchange changed a memory shows a note saying so. */
+  markReplyUpdated: (userId: string, messageId: string) =>
+    db.exec('UPDATE messages SET memory_updated = true WHERE id = $1 AND user_id = $2', [messageId, userId]),
+
   /** The exchange a reply closes: the reply, its question, and whether memory may touch it. */
   exchange: (userId: string, conversationId: string, messageId: string) =>
     db.maybeOne<{ question: string | null; answer: string; incognito: boolean; memory_enabled: boolean }>(

@@ -214,3 +214,49 @@ describe('the memory list', () => {
     expect((await a.request('DELETE', `/api/memories/${id}`)).status).toBe(404);
   });
 });
+
+describe('the "Memory updated" note', () => {
+  const messages = async (c: ApiClient, conversationId: string) =>
+    (await c.get(`/api/conversations/${conversationId}`)).body.messages as {
+      id: string;
+      role: string;
+      memoryUpdated: boolean;
+    }[];
+  const replies = async (c: ApiClient, conversationId: string) =>
+    (await messages(c, conversationId)).filter((m) => m.role === 'assistant');
+
+  it('marks the reply whose exchange added a memory, and only that one', async () => {
+    const c = await user();
+    const first = await say(c, "I'm vegetarian.");
+    expect(await texts(c)).toEqual(['Is vegetarian']);
+    const second = await say(c, 'Explain how quicksort works', first.conversationId);
+    expect((await messages(c, first.conversationId)).map((m) => [m.id, m.role, m.memoryUpdated])).toEqual([
+      [expect.any(String), 'user', false],
+      [first.messageId, 'assistant', true],
+      [expect.any(String), 'user', false],
+      [second.messageId, 'assistant', false],
+    ]);
+  });
+
+  it('an update marks its reply; a repeated fact changes nothing and marks nothing', async () => {
+    const c = await user();
+    await say(c, 'I live in Lyon.');
+    const again = await say(c, 'I live in Lyon.');
+    expect(await replies(c, again.conversationId)).toEqual([
+      expect.objectContaining({ id: again.messageId, memoryUpdated: false }),
+    ]);
+    const moved = await say(c, 'Actually I moved to Paris.');
+    expect(await texts(c)).toEqual(['Lives in Paris']);
+    expect(await replies(c, moved.conversationId)).toEqual([
+      expect.objectContaining({ id: moved.messageId, memoryUpdated: true }),
+    ]);
+  });
+
+  it('an incognito reply is never marked', async () => {
+    const c = await user();
+    const id = (await c.post('/api/conversations', { incognito: true })).body.conversation.id as string;
+    const { messageId } = await say(c, "I'm vegetarian.", id);
+    expect(await texts(c)).toEqual([]);
+    expect(await replies(c, id)).toEqual([expect.objectContaining({ id: messageId, memoryUpdated: false })]);
+  });
+});
