@@ -31,7 +31,7 @@ const PAGE_TITLES: Partial<Record<Route['name'], string>> = {
   'billing-success': 'Payment received',
   'billing-cancel': 'Payment cancelled',
   usage: 'Usage',
-  settings: 'Presets and shared links',
+  settings: 'Settings',
   documents: 'Documents',
   'not-found': 'Page not found',
 };

@@ -5,7 +5,7 @@ export const AUTH_ERRORS: Record<AuthErrorCode, string> = {
   state_mismatch: 'Sign-in took too long or was started in another tab. Try again.',
   invalid_token: 'The provider’s answer could not be verified. Try again.',
   email_unverified:
-    'That account’s email address is not verified with the provider, so it cannot sign you in here. Verify it there, or sign in with a password and link the provider from Usage.',
+    'That account’s email address is not verified with the provider, so it cannot sign you in here. Verify it there, or sign in with a password and link the provider from Settings.',
   denied: 'Sign-in was cancelled at the provider. Try again when you are ready.',
   provider_error: 'The provider could not sign you in just now. Try again in a moment.',
   already_linked: 'That provider account already signs in to another account here, so it was not linked.',

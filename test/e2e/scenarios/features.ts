@@ -41,8 +41,8 @@ export const featureScenarios = () =>
     it('a preset made in settings starts a chat with its model, system prompt, temperature and length', async () => {
       const { page, errors, close } = await openPage(e2e.browser);
       await signUp(page, e2e.stack.url);
-      await page.getByRole('link', { name: 'Presets and shared links' }).click();
-      await page.getByRole('heading', { level: 1, name: 'Presets and shared links' }).waitFor();
+      await page.getByRole('link', { name: 'Settings', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
       // The starter presets are there for a new account.
       await page.getByRole('heading', { name: 'Quick answers' }).waitFor();
 
@@ -124,7 +124,7 @@ export const featureScenarios = () =>
       await screenshot(viewer.page, 'share-page');
 
       // The owner revokes it in settings; the link is dead at once.
-      await owner.page.getByRole('link', { name: 'Presets and shared links' }).click();
+      await owner.page.getByRole('link', { name: 'Settings', exact: true }).click();
       await owner.page.getByRole('button', { name: /^Revoke/ }).click();
       await owner.page
         .getByRole('dialog', { name: 'Revoke this link?' })

@@ -9,8 +9,10 @@ import type {
   PasswordBody,
   ProvidersResponse,
   SessionResponse,
+  SettingsBody,
   User,
 } from '../../../shared/contracts/auth';
+import type { CreateMemoryBody, Memory } from '../../../shared/contracts/memories';
 import type { StreamEvent } from '../../../shared/contracts/chat-stream';
 import type {
   Conversation,
@@ -325,8 +327,15 @@ export function createApiClient(options: ApiClientOptions = {}) {
       await json<void>('DELETE', '/api/account', { body, expectUnauthenticated: true });
       csrfToken = undefined;
     },
-    updateSettings: (body: { memoryEnabled?: boolean; name?: string | null }) =>
-      json<{ user: User }>('PATCH', '/api/settings', { body }),
+    updateSettings: (body: SettingsBody) => json<{ user: User }>('PATCH', '/api/settings', { body }),
+
+    memories: () => json<{ memories: Memory[] }>('GET', '/api/memories'),
+    createMemory: (body: CreateMemoryBody) => json<{ memory: Memory }>('POST', '/api/memories', { body }),
+    updateMemory: (id: string, text: string) =>
+      json<{ memory: Memory }>('PATCH', `/api/memories/${encodeURIComponent(id)}`, { body: { text } }),
+    deleteMemory: (id: string) => json<void>('DELETE', `/api/memories/${encodeURIComponent(id)}`),
+    /** Forget everything. */
+    forgetMemories: () => json<void>('DELETE', '/api/memories'),
 
     models: () => json<ModelsResponse>('GET', '/api/models'),
     health: () => json<HealthResponse>('GET', '/api/health', { expectUnauthenticated: true }),

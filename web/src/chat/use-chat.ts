@@ -83,6 +83,10 @@ export interface ChatOptions {
   onConversationCreated: (conversation: Conversation) => void;
   /** A reply ended (the balance changed). */
   onReplyFinished: () => void;
+  /** The user's memory is on: after a reply, look again for its "Memory updated" mark. */
+  memory?: boolean;
+  /** The chat this hook creates (the first message of a new chat) neither reads nor writes memory. */
+  incognito?: boolean;
   /** Queued messages that could not be sent after all: their text goes back to the composer. */
   onQueuedReturned?: (texts: string[]) => void;
 }
@@ -96,6 +100,11 @@ const RESUME_ATTEMPTS = 5;
  * idle Azure queue trigger polls with back-off up to a minute, so keep looking for a while.
  */
 const TITLE_CHECKS_MS = [1000, 2500, 6000, 15_000, 35_000, 65_000];
+/**
+ * Memory is extracted by a queue function after the reply, which marks the reply when it changed
+ * a memory: the conversation is read again this long after the reply (and whenever it is opened).
+ */
+const MEMORY_CHECKS_MS = [3000, 10_000];
 
 /** A conversation without a title whose last activity is this recent may still get one. */
 const RECENT_FOR_TITLE_MS = 2 * 60_000;
@@ -233,6 +242,17 @@ export function useChat(options: ChatOptions): Chat {
         if (!c.title) lookForTitle(id);
       }
       refresh(id);
+      if (opts.current.memory && !c?.incognito) {
+        // Kept with the title checks, so leaving the conversation cancels them too.
+        for (const delay of MEMORY_CHECKS_MS)
+          titleTimers.current.push(
+            setTimeout(() => {
+              if (shownId.current !== id) return;
+              if (messagesRef.current.findLast((m) => m.role === 'assistant')?.memoryUpdated) return;
+              refresh(id);
+            }, delay),
+          );
+      }
     },
     [lookForTitle, refresh, showConversation],
   );
@@ -516,7 +536,10 @@ export function useChat(options: ChatOptions): Chat {
       let id = shownId.current;
       try {
         if (!id) {
-          const { conversation: created } = await api.createConversation({ model });
+          const { conversation: created } = await api.createConversation({
+            model,
+            ...(opts.current.incognito ? { incognito: true } : {}),
+          });
           id = created.id;
           shownId.current = id;
           showConversation(created);

@@ -240,6 +240,13 @@ export function AssistantMessage({
       <CitationCards messageId={message.id} citations={citations} active={activeCitation} />
       {message.status === 'failed' && <FailedReply message={message} canRetry={idle} onRetry={onRetry} />}
       {!streaming && <FinishNote message={message} />}
+      {message.memoryUpdated && (
+        <p class="reply-note" data-reason="memory">
+          <Link href="/settings#memory">
+            Memory updated<span class="visually-hidden">: see what is remembered</span>
+          </Link>
+        </p>
+      )}
       {!streaming && (
         <ReplyMeta
           message={message}

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Model } from '../../../shared/contracts/models';
 import { rememberChat, useDraft } from '../chat/drafts';
@@ -24,7 +25,7 @@ const SUGGESTIONS = [
   'Draft a polite reply declining a meeting',
 ];
 
-function EmptyChat({ onPick }: { onPick: (text: string) => void }) {
+function EmptyChat({ onPick, children }: { onPick: (text: string) => void; children?: ComponentChildren }) {
   return (
     <div class="empty-chat">
       <Logo size={44} />
@@ -38,6 +39,7 @@ function EmptyChat({ onPick }: { onPick: (text: string) => void }) {
           </li>
         ))}
       </ul>
+      {children}
     </div>
   );
 }
@@ -131,7 +133,15 @@ export function ChatView(props: ChatViewProps) {
   const input = useRef<HTMLTextAreaElement>(null);
   const [draft, setDraft] = useDraft(conversationId);
   const [maxTokens, setMaxTokens] = useReplyLength();
+  const memoryOn = session.state.status === 'signed-in' && session.state.user.memoryEnabled;
+  // Asked for each new chat: off again whenever a new one starts.
+  const [incognito, setIncognito] = useState(false);
+  useEffect(() => {
+    if (conversationId === null) setIncognito(false);
+  }, [conversationId]);
   const chat = useChat({
+    memory: memoryOn,
+    incognito,
     conversationId,
     model: model?.id ?? null,
     maxTokens,
@@ -232,7 +242,19 @@ export function ChatView(props: ChatViewProps) {
               setDraft(text);
               el.focus();
             }}
-          />
+          >
+            {memoryOn && conversationId === null && (
+              <label style={{ marginTop: '20px', display: 'flex', gap: '8px', alignItems: 'center' }}>
+                <input
+                  type="checkbox"
+                  role="switch"
+                  checked={incognito}
+                  onChange={(e) => setIncognito(e.currentTarget.checked)}
+                />
+                Incognito chat: not remembered, and memories are not used
+              </label>
+            )}
+          </EmptyChat>
         )}
       </MessageList>
     );
@@ -244,6 +266,11 @@ export function ChatView(props: ChatViewProps) {
       {chat.messages.length > 0 && <h1 class="visually-hidden">{shown?.title ?? 'New chat'}</h1>}
       {shown && !chat.loading && !chat.loadError && (
         <div class="chat-toolbar" role="toolbar" aria-label="This chat">
+          {shown.incognito && (
+            <span class="badge badge-muted" title="This chat is not remembered, and memories are not used">
+              Incognito
+            </span>
+          )}
           <button
             type="button"
             class="button button-ghost button-small"

@@ -39,7 +39,7 @@ export default function ShareDialog({
           Anyone with the link can read the conversation as it is now, without signing in. Later messages are
           not shared. The link shows nothing about you; you can revoke it at any time under{' '}
           <Link href="/settings" onClick={onClose}>
-            Presets and shared links
+            Settings
           </Link>
           .
         </p>

@@ -220,7 +220,7 @@ export function Sidebar({ list, activeId, drawer, open, onClose }: SidebarProps)
           <ChartIcon size={16} /> Usage
         </Link>
         <Link class="sidebar-link" href="/settings" aria-current={current('/settings')}>
-          <SettingsIcon size={16} /> Presets and shared links
+          <SettingsIcon size={16} /> Settings
         </Link>
         <div class="account">
           <span class="avatar" aria-hidden="true">

@@ -2,11 +2,16 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Model } from '../../../shared/contracts/models';
 import type { Preset } from '../../../shared/contracts/presets';
 import type { Share } from '../../../shared/contracts/shares';
+import { DeleteAccount } from '../account/DeleteAccount';
+import { SpendingSettings } from '../account/SpendingSettings';
 import { api } from '../api';
 import { REPLY_LENGTHS } from '../components/Composer';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { LinkedAccounts } from '../components/LinkedAccounts';
 import { formatDate, formatNumber } from '../format';
+import { MemorySection } from '../memories/MemorySection';
 import { conversationPath, Link, navigate } from '../router';
+import { useSession } from '../session';
 
 type Draft = { name: string; model: string; systemPrompt: string; temperature: string; maxTokens: string };
 
@@ -345,13 +350,20 @@ function SharedLinks() {
 }
 
 export default function SettingsPage({ models }: { models: Model[] }) {
+  const session = useSession();
+  const user = session.state.status === 'signed-in' ? session.state.user : null;
   return (
     <div class="page">
       <div class="page-head">
-        <h1 class="page-title">Presets and shared links</h1>
+        <h1 class="page-title">Settings</h1>
       </div>
+      <MemorySection />
+      {/* Keyed by the user: the inputs start from what the server has after a save elsewhere. */}
+      {user && <SpendingSettings key={user.id} user={user} />}
       <Presets models={models} />
       <SharedLinks />
+      <LinkedAccounts />
+      {user && <DeleteAccount user={user} />}
       <p class="muted">
         <Link href="/usage">Usage and account activity</Link>
       </p>
