@@ -52,6 +52,8 @@ import './documents-file';
 import './documents-delete';
 import './documents-arrive';
 import './documents-ingest';
+import './images-upload';
+import './images-get';
 import './presets-list';
 import './presets-create';
 import './presets-update';

@@ -40,6 +40,15 @@ export const configSchema = z.object({
     .min(1024)
     .max(1024 * 1024 * 1024)
     .default(25 * 1024 * 1024),
+  /** The largest image accepted (413 beyond). */
+  IMAGE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(20 * 1024 * 1024),
+  /** The most pixels an image may declare; larger ones are refused from their header, never decoded. */
+  IMAGE_MAX_PIXELS: z.coerce.number().int().min(10_000).max(500_000_000).default(50_000_000),
   /** Unset: the first configured of azure-openai, openai-compatible, else the local lexical embedder. */
   EMBEDDINGS_PROVIDER: optionalString.pipe(z.enum(['azure-openai', 'openai-compatible', 'local']).optional()),
   AZURE_OPENAI_ENDPOINT: optionalUrl,

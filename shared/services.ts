@@ -27,6 +27,7 @@ import type { VectorStore } from './vectors/store';
 import { describeStorage, storageQueueSender, type QueueSender } from './storage/queues';
 import { titleService } from './titles/service';
 import { memoryService } from './memory/service';
+import { imageService } from './images/service';
 
 export interface ServiceDeps {
   config: Config;
@@ -93,6 +94,14 @@ export function createServices(deps: ServiceDeps) {
     maxBytes: config.DOCUMENT_MAX_BYTES,
     log: deps.log,
   });
+  const images = imageService({
+    db,
+    clock,
+    blobs: deps.blobs,
+    maxBytes: config.IMAGE_MAX_BYTES,
+    maxPixels: config.IMAGE_MAX_PIXELS,
+    log: deps.log,
+  });
   const memories = memoryService({
     db,
     clock,
@@ -114,6 +123,7 @@ export function createServices(deps: ServiceDeps) {
       purgeBeforeAccountDeleted: async (userId) => {
         await documents.deleteAll(userId);
         await memories.deleteAll(userId);
+        await images.deleteAll(userId);
       },
       policy: {
         register: { perClient: { limit: config.REGISTRATIONS_PER_CLIENT_PER_HOUR, windowMs: 3600_000 } },
@@ -130,7 +140,13 @@ export function createServices(deps: ServiceDeps) {
     /** Releases holds of replies that never settled and are not streaming. */
     sweepHolds: () => metering.sweepExpired(db),
     models,
-    conversations: conversationService({ db, clock }),
+    conversations: conversationService({
+      db,
+      clock,
+      releaseImages: (tx, userId, conversationId) => images.releaseConversation(tx, userId, conversationId),
+    }),
+    /** Images for messages: upload (re-encoded, metadata removed) and their owner's GET. */
+    images,
     documents,
     /** Long-term memory: extraction after replies, recall before them, the user's own list. */
     memories,
@@ -141,6 +157,7 @@ export function createServices(deps: ServiceDeps) {
       models,
       metering,
       jobs,
+      images,
       // The work that follows a finished reply, each beside its job.
       afterReply: [
         afterReply(titleJob, (r) =>

@@ -99,11 +99,16 @@ const modelsSchema = z.object({
       id: z.string(),
       pricing: z.object({ prompt: z.coerce.number(), completion: z.coerce.number() }).optional(),
       supported_parameters: z.array(z.string()).optional(),
+      architecture: z.looseObject({ input_modalities: z.array(z.string()).optional() }).optional(),
     }),
   ),
 });
 
-const textPartSchema = z.looseObject({ type: z.string(), text: z.string().optional() });
+const textPartSchema = z.looseObject({
+  type: z.string(),
+  text: z.string().optional(),
+  image_url: z.looseObject({ url: z.string() }).optional(),
+});
 const chatBodySchema = z.looseObject({
   model: z.string(),
   messages: z.array(
@@ -196,10 +201,24 @@ function titleFrom(text: string): string {
   return title ? title.charAt(0).toUpperCase() + title.slice(1) : 'New chat';
 }
 
-function deterministicReply(userText: string, long: boolean): string {
+/** The media types of a message's `image_url` parts (`data:image/png;base64,…` → `image/png`). */
+function messageImages(content: ChatBody['messages'][number]['content']): string[] {
+  if (typeof content === 'string' || !content) return [];
+  return content.flatMap((part) =>
+    part.type === 'image_url'
+      ? [/^data:([\w.+/-]+)[;,]/.exec(part.image_url?.url ?? '')?.[1] ?? 'a linked image']
+      : [],
+  );
+}
+
+function deterministicReply(userText: string, long: boolean, images: string[] = []): string {
   const echo = userText.replace(/\s+/g, ' ').trim().slice(0, 200) || '(no text)';
   const paragraphs = long ? Array.from({ length: 12 }, (_, i) => `Paragraph ${i + 1}. ${FILLER}`) : [FILLER];
-  return `Echo: ${echo}. ${paragraphs.join('\n\n')}`;
+  // The demo model sees no pixels; saying what arrived shows that the images did.
+  const seen = images.length
+    ? ` I received ${images.length === 1 ? 'one image' : `${images.length} images`} (${images.join(', ')}) with your message.`
+    : '';
+  return `Echo: ${echo}.${seen} ${paragraphs.join('\n\n')}`;
 }
 
 type ModelInfo = z.infer<typeof modelsSchema>['data'][number];
@@ -209,6 +228,7 @@ function readConversation(body: ChatBody) {
   return {
     promptChars: texts.reduce((n, m) => n + m.text.length, 0),
     userText: texts.findLast((m) => m.role === 'user')?.text ?? '',
+    userImages: messageImages(body.messages.findLast((m) => m.role === 'user')?.content),
     isTitle: texts.some((m) => m.role === 'system' && /\btitle\b/i.test(m.text)),
   };
 }
@@ -283,8 +303,10 @@ function structuredAnswer(raw: Record<string, unknown>, body: ChatBody): string 
 
 /** Everything about the answer that does not depend on how it is delivered. */
 function composeReply(body: ChatBody, model: ModelInfo, plan: Plan) {
-  const { promptChars, userText, isTitle } = readConversation(body);
-  const replyText = isTitle ? titleFrom(userText) : deterministicReply(userText, plan.long === true);
+  const { promptChars, userText, userImages, isTitle } = readConversation(body);
+  const replyText = isTitle
+    ? titleFrom(userText)
+    : deterministicReply(userText, plan.long === true, userImages);
   const fullReasoning =
     plan.reasoning ??
     (model.supported_parameters?.includes('reasoning') ? REASONING.slice(0, 2 + (hash32(userText) % 3)) : []);
@@ -396,6 +418,11 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     const body = parsed.data;
     const model = models.get(body.model);
     if (!model) return sendError(res, 400, `${body.model} is not a valid model ID`);
+    // OpenRouter's answer when images reach a model that reads none.
+    const readsImages = model.architecture?.input_modalities?.includes('image') ?? false;
+    if (!readsImages && body.messages.some((m) => messageImages(m.content).length > 0)) {
+      return sendError(res, 404, 'No endpoints found that support image input');
+    }
     const plan = planFor(body);
     const stream = body.stream === true;
 

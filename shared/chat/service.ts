@@ -8,12 +8,14 @@ import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import type { Metering, ReplyModel } from '../billing/metering';
 import type { ChatUpstream, UpstreamEvent, UpstreamUsage } from '../llm/upstream';
+import type { ImageService } from '../images/service';
 import type { ModelService } from '../models/service';
 import type { JobQueue } from '../storage/jobs';
 import { channel } from './channel';
 import { liveReplies } from './live-replies';
 import { withSources, type Passage, type Retrieve } from '../documents/retrieval';
-import { buildPrompt } from './prompt';
+import { imagesForReply } from './images';
+import { buildPrompt, type PromptImage } from './prompt';
 import { chatStore, type PathTurn, type ReplyContext, type ReplyStatus } from './store';
 import { countTokens } from './tokens';
 
@@ -69,12 +71,16 @@ export const afterReply = <J extends JobDefinition>(
 
 export type ChatService = ReturnType<typeof chatService>;
 
-const turnsForPrompt = (path: PathTurn[]) =>
+const turnsForPrompt = (path: PathTurn[], images: Map<string, PromptImage> = new Map()) =>
   path
     .filter(
       (t) => t.content !== '' && (t.role === 'user' || t.status === 'complete' || t.status === 'stopped'),
     )
-    .map((t) => ({ role: t.role, content: t.content }));
+    .map((t) => ({
+      role: t.role,
+      content: t.content,
+      images: (t.imageIds ?? []).flatMap((id) => images.get(id) ?? []),
+    }));
 
 export function chatService(deps: {
   db: Db;
@@ -83,6 +89,8 @@ export function chatService(deps: {
   models: ModelService;
   metering: Metering;
   jobs: JobQueue;
+  /** The images messages carry; absent, a message with images is refused. */
+  images?: ImageService;
   afterReply: AfterReplyJob[];
   systemPrompt: string;
   defaultMaxTokens: number;
@@ -129,15 +137,24 @@ export function chatService(deps: {
       Math.max(1, Math.floor(model.contextLength / 2)),
     );
     const questionText = b.question?.content ?? b.existingQuestion?.content ?? '';
-    const [passages, remembered] = await Promise.all([
+    const [pictures, passages, remembered] = await Promise.all([
+      imagesForReply(deps.images, {
+        userId: b.userId,
+        model,
+        question: b.question
+          ? { ids: b.question.imageIds, fresh: true }
+          : { ids: b.existingQuestion?.imageIds ?? [], fresh: false },
+        history: b.history,
+      }),
       findPassages(b.userId, b.ctx, b.history, questionText, b.documentIds),
       recallMemories(b.userId, b.ctx, questionText),
     ]);
     const system = c.system_prompt ?? deps.systemPrompt;
     const prompt = buildPrompt({
       system: withSources(remembered ? `${system}\n\n${remembered}` : system, passages),
-      history: turnsForPrompt(b.history),
+      history: turnsForPrompt(b.history, pictures.history),
       message: questionText,
+      messageImages: pictures.question,
       contextLength: model.contextLength,
       maxTokens: requested,
     });
@@ -154,7 +171,7 @@ export function chatService(deps: {
           id: ids.question,
           parentId: b.ctx.anchorId,
           content: b.question.content,
-          imageIds: b.question.imageIds,
+          imageIds: pictures.questionIds,
         },
         replyId: ids.reply,
         replyParentId: ids.question,

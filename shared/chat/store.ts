@@ -11,6 +11,8 @@ export interface PathTurn {
   role: 'user' | 'assistant';
   content: string;
   status: MessageRow['status'];
+  /** The images a user turn carries (re-sent with it in later prompts). */
+  imageIds?: string[];
 }
 
 /**
@@ -70,11 +72,11 @@ export const chatStore = (db: Db) => ({
                 $3 <> 'regenerate' OR EXISTS (SELECT 1 FROM messages
                          WHERE id = $4 AND conversation_id = $1 AND user_id = $2 AND role = 'assistant') AS exists_ok),
        path AS (
-         SELECT m.id, m.parent_id, m.role, m.content, m.status, 0 AS depth
+         SELECT m.id, m.parent_id, m.role, m.content, m.status, m.image_ids, 0 AS depth
            FROM messages m JOIN anchor a ON m.id = a.id
           WHERE m.conversation_id = $1 AND m.user_id = $2
          UNION ALL
-         SELECT m.id, m.parent_id, m.role, m.content, m.status, p.depth + 1
+         SELECT m.id, m.parent_id, m.role, m.content, m.status, m.image_ids, p.depth + 1
            FROM messages m JOIN path p ON m.id = p.parent_id
        )
        SELECT c.*,
@@ -84,7 +86,8 @@ export const chatStore = (db: Db) => ({
               EXISTS (SELECT 1 FROM memories mm JOIN users mu ON mu.id = mm.user_id
                        WHERE mm.user_id = $2 AND mu.memory_enabled) AS has_memories,
               (SELECT role FROM path WHERE depth = 0) AS anchor_role,
-              COALESCE((SELECT json_agg(json_build_object('id', id, 'role', role, 'content', content, 'status', status)
+              COALESCE((SELECT json_agg(json_build_object('id', id, 'role', role, 'content', content, 'status', status,
+                                                          'imageIds', image_ids)
                                  ORDER BY depth DESC) FROM path), '[]'::json) AS path
          FROM c`,
       [conversationId, userId, anchor.kind, anchor.kind === 'active' ? null : anchor.messageId],

@@ -12,3 +12,4 @@ export * from './shares';
 export * from './feedback';
 export * from './documents';
 export * from './memories';
+export * from './images';

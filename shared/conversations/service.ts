@@ -110,7 +110,15 @@ const withoutUndefined = <T extends object>(o: T): Partial<T> =>
 
 export type ConversationService = ReturnType<typeof conversationService>;
 
-export function conversationService(deps: { db: Db; clock: Clock }) {
+export function conversationService(deps: {
+  db: Db;
+  clock: Clock;
+  /**
+   * Removes, in the deletion's transaction, the images only this conversation carries; what it
+   * returns runs after the commit (their blobs).
+   */
+  releaseImages?: (tx: Db, userId: string, conversationId: string) => Promise<() => Promise<void>>;
+}) {
   const { db, clock } = deps;
   const store = () => conversationStore(db);
 
@@ -194,7 +202,12 @@ export function conversationService(deps: { db: Db; clock: Clock }) {
     },
 
     async delete(userId: string, id: string): Promise<void> {
-      if ((await store().delete(userId, id)) === 0) throw notFound('Conversation');
+      const afterCommit = await db.tx(async (tx) => {
+        const release = await deps.releaseImages?.(tx, userId, id);
+        if ((await conversationStore(tx).delete(userId, id)) === 0) throw notFound('Conversation');
+        return release;
+      });
+      await afterCommit?.();
     },
   };
 }

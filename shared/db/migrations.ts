@@ -3,6 +3,7 @@ import { meteringMigrations } from '../billing/metering-migrations';
 import { receiptMigrations } from '../billing/receipt-migrations';
 import { chatMigrations } from '../chat/migrations';
 import { documentMigrations } from '../documents/migrations';
+import { imageMigrations } from '../images/migrations';
 import { memoryMigrations } from '../memory/migrations';
 import { vectorMigrations } from '../vectors/pgvector';
 import { feedbackMigrations } from '../feedback/migrations';
@@ -27,6 +28,7 @@ export const migrations: Migration[] = [
   ...receiptMigrations,
   ...feedbackMigrations,
   ...memoryMigrations,
+  ...imageMigrations,
 ].sort((a, b) => a.id.localeCompare(b.id));
 
 const ids = new Set<string>();
