@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  OFFLINE_IDENTITY_CLIENT,
   OFFLINE_SIGNUP_BONUS_CREDITS,
   OFFLINE_UPSTREAM_NAME,
   startLocal,
@@ -26,6 +27,13 @@ const KEYS = [
   'PORT',
   'HOST',
   'AzureWebJobsStorage',
+  'GOOGLE_CLIENT_ID',
+  'GOOGLE_CLIENT_SECRET',
+  'GOOGLE_ISSUER',
+  'MICROSOFT_CLIENT_ID',
+  'MICROSOFT_CLIENT_SECRET',
+  'MICROSOFT_AUTHORITY',
+  'NODE_EXTRA_CA_CERTS',
 ];
 let saved: Record<string, string | undefined>;
 let root: string;
@@ -58,7 +66,7 @@ function start(extra: Partial<StartLocalOptions> = {}): Promise<LocalHandles> {
     port: 0,
     webDist: path.join(root, 'no-web'),
     loadEntry: () => import('./fixtures/plain-app.js'),
-    offlinePorts: { upstream: 0, stripe: 0 },
+    offlinePorts: { upstream: 0, stripe: 0, google: 0, microsoft: 0 },
     log: (line) => lines.push(line),
     ...extra,
   });
@@ -99,12 +107,53 @@ describe('npm start with nothing configured', () => {
     expect(banner()).toContain('US$1.00 of play money');
   });
 
+  it('runs the offline Google and Microsoft sign-in with a consent page, and points the app at them', async () => {
+    local = await start();
+    const { google, microsoft } = local;
+    expect(process.env.GOOGLE_CLIENT_ID).toBe(OFFLINE_IDENTITY_CLIENT.google.id);
+    expect(process.env.GOOGLE_CLIENT_SECRET).toBe(OFFLINE_IDENTITY_CLIENT.google.secret);
+    expect(process.env.GOOGLE_ISSUER).toBe(google!.issuer);
+    expect(process.env.MICROSOFT_CLIENT_ID).toBe(OFFLINE_IDENTITY_CLIENT.microsoft.id);
+    expect(process.env.MICROSOFT_AUTHORITY).toBe(microsoft!.issuer);
+
+    // What the app's Google client discovers, and the page a person lands on to say who they are.
+    const discovery = (await (
+      await fetch(`${process.env.GOOGLE_ISSUER}/.well-known/openid-configuration`)
+    ).json()) as { issuer: string; authorization_endpoint: string };
+    expect(discovery.issuer).toBe(google!.issuer);
+    const authorize = new URL(discovery.authorization_endpoint);
+    authorize.search = new URLSearchParams({
+      client_id: OFFLINE_IDENTITY_CLIENT.google.id,
+      redirect_uri: `${local.publicUrl}/api/auth/google/callback`,
+      response_type: 'code',
+      scope: 'openid email profile',
+      code_challenge: 'x'.repeat(43),
+      code_challenge_method: 'S256',
+    }).toString();
+    const consent = await fetch(authorize);
+    expect(consent.status).toBe(200);
+    expect(await consent.text()).toContain('Sign in with the offline Google provider');
+
+    // The Microsoft one is HTTPS under a CA made at start, which the app is told to trust.
+    const ca = fs.readFileSync(process.env.NODE_EXTRA_CA_CERTS!, 'utf8');
+    expect(ca).toContain('BEGIN CERTIFICATE');
+    expect(microsoft!.url).toMatch(/^https:\/\/localhost:\d+$/);
+
+    expect(banner()).toContain(
+      `Sign-in:   email and password; Google at ${google!.url}, Microsoft at ${microsoft!.url}`,
+    );
+    expect(banner()).toContain('offline stand-ins from dev/fake-identity');
+  });
+
   it('closes the fakes on shutdown', async () => {
     local = await start();
-    const { upstream, stripe } = local;
+    const { upstream, stripe, google } = local;
+    const ca = process.env.NODE_EXTRA_CA_CERTS!;
     await local.close();
+    expect(fs.existsSync(ca)).toBe(false);
     await expect(fetch(`${upstream!.url}/models`)).rejects.toThrow();
     await expect(fetch(`${stripe!.url}/v1/checkout/sessions`)).rejects.toThrow();
+    await expect(fetch(`${google!.url}/.well-known/openid-configuration`)).rejects.toThrow();
   });
 
   it('keeps a SIGNUP_BONUS_CREDITS that is set, even to 0', async () => {
@@ -120,9 +169,17 @@ describe('npm start with keys', () => {
     process.env.OPENROUTER_API_KEY = 'sk-or-test';
     process.env.STRIPE_SECRET_KEY = 'sk_test_real';
     process.env.PUBLIC_BASE_URL = 'https://chat.example.test';
+    process.env.GOOGLE_CLIENT_ID = 'real-google-client';
+    process.env.MICROSOFT_CLIENT_ID = 'real-microsoft-client';
     local = await start();
     expect(local.upstream).toBeUndefined();
     expect(local.stripe).toBeUndefined();
+    expect(local.google).toBeUndefined();
+    expect(local.microsoft).toBeUndefined();
+    expect(process.env.GOOGLE_ISSUER).toBeUndefined();
+    expect(banner()).toContain(
+      'Sign-in:   email and password; Google (GOOGLE_CLIENT_ID), Microsoft (MICROSOFT_CLIENT_ID)\n',
+    );
     expect(process.env.OPENROUTER_API_KEY).toBe('sk-or-test');
     expect(process.env.UPSTREAM_NAME).toBeUndefined();
     expect(process.env.SIGNUP_BONUS_CREDITS).toBeUndefined();
@@ -149,10 +206,22 @@ describe('npm start with keys', () => {
     expect(process.env.STRIPE_SECRET_KEY).toBe('sk_test_offline');
   });
 
+  it('a configured Google client id keeps the real Google; Microsoft, unconfigured, is the offline one', async () => {
+    process.env.GOOGLE_CLIENT_ID = 'real-google-client';
+    local = await start();
+    expect(local.google).toBeUndefined();
+    expect(process.env.GOOGLE_CLIENT_ID).toBe('real-google-client');
+    expect(local.microsoft).toBeDefined();
+    expect(process.env.MICROSOFT_AUTHORITY).toBe(local.microsoft!.issuer);
+  });
+
   it("offline: 'off' starts no fake even with nothing configured", async () => {
     local = await start({ offline: 'off' });
     expect(local.upstream).toBeUndefined();
     expect(local.stripe).toBeUndefined();
+    expect(local.google).toBeUndefined();
+    expect(local.microsoft).toBeUndefined();
+    expect(banner()).toContain('Sign-in:   email and password\n');
     expect(process.env.OPENROUTER_BASE_URL).toBeUndefined();
     expect(banner()).toContain('Checkout:  off (no STRIPE_SECRET_KEY)');
   });

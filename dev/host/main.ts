@@ -1,11 +1,14 @@
 /**
  * `npm start`: the app on plain Node, the way `func start` would run it, with a local stand-in
  * for each service that is not configured: Azurite for storage, the offline demo model
- * (dev/fake-upstream) for the LLM, the offline test checkout (dev/fake-stripe) for Stripe.
+ * (dev/fake-upstream) for the LLM, the offline test checkout (dev/fake-stripe) for Stripe, the
+ * offline Google and Microsoft sign-in (dev/fake-identity) for providers without a client id.
  * `startLocal` is the reusable part; `npm run start:offline` (dev/offline.ts) forces the fakes.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { startFakeIdentity, type FakeIdentity } from '../fake-identity/server';
+import { createLocalCertificates } from '../fake-identity/tls';
 import { startFakeStripe, type FakeStripe } from '../fake-stripe/server';
 import { startFakeUpstream, type FakeUpstream } from '../fake-upstream/server';
 import { freePorts, startAzurite, type AzuriteHandle } from './azurite';
@@ -13,10 +16,11 @@ import { startHost, type LocalHost, type StartHostOptions } from './host';
 import type { LogFn } from './invoke';
 
 /**
- * When startLocal runs the offline demo model and the offline test checkout:
+ * When startLocal runs the offline demo model, the offline test checkout and the offline sign-in:
  * - `auto` (default): the demo model when neither OPENROUTER_API_KEY nor OPENROUTER_BASE_URL is
- *   set, the test checkout when STRIPE_SECRET_KEY is not (env or local.settings.json; '' = unset);
- * - `force`: both, whatever is configured (OPENROUTER_API_KEY is dropped), as start:offline does;
+ *   set, the test checkout when STRIPE_SECRET_KEY is not, the offline Google / Microsoft sign-in
+ *   when GOOGLE_CLIENT_ID / MICROSOFT_CLIENT_ID is not (env or local.settings.json; '' = unset);
+ * - `force`: all of them, whatever is configured (OPENROUTER_API_KEY is dropped), as start:offline does;
  * - `off`: neither, e.g. for tests that bring their own.
  */
 export type OfflineMode = 'auto' | 'force' | 'off';
@@ -27,6 +31,11 @@ export const OFFLINE_UPSTREAM_NAME = 'offline-demo';
 export const OFFLINE_SIGNUP_BONUS_CREDITS = 100_000;
 const OFFLINE_STRIPE_SECRET_KEY = 'sk_test_offline';
 const OFFLINE_WEBHOOK_SECRET = 'whsec_offline';
+/** The client the offline sign-in providers know the app as (not a secret: nothing real is behind it). */
+export const OFFLINE_IDENTITY_CLIENT = {
+  google: { id: 'offline-google-client', secret: 'offline-google-secret' },
+  microsoft: { id: 'offline-microsoft-client', secret: 'offline-microsoft-secret' },
+} as const;
 
 export interface StartLocalOptions {
   /** Repo root (holds package.json, host.json, local.settings.json). Default: nearest package.json above this file. */
@@ -44,8 +53,11 @@ export interface StartLocalOptions {
   loadEntry?: () => unknown;
   /** The offline demo model and test checkout; see OfflineMode. Default `auto`. */
   offline?: OfflineMode;
-  /** Ports of the fakes. Default env FAKE_UPSTREAM_PORT || 7081 and FAKE_STRIPE_PORT || 12111; 0 = any free. */
-  offlinePorts?: { upstream?: number; stripe?: number };
+  /**
+   * Ports of the fakes. Default env FAKE_UPSTREAM_PORT || 7081, FAKE_STRIPE_PORT || 12111,
+   * FAKE_GOOGLE_PORT || 7091, FAKE_MICROSOFT_PORT || 7092; 0 = any free.
+   */
+  offlinePorts?: { upstream?: number; stripe?: number; google?: number; microsoft?: number };
   /** Default `<root>/web/dist`. */
   webDist?: string;
   /** Azurite storage when AzureWebJobsStorage is unset or UseDevelopmentStorage=true. Default: persisted in `<root>/.data/azurite`. */
@@ -67,10 +79,14 @@ export interface LocalHandles {
   upstream?: FakeUpstream;
   /** Set when the offline test checkout stands in for Stripe. */
   stripe?: FakeStripe;
+  /** Set when the offline Google / Microsoft sign-in stands in for the real one. */
+  google?: FakeIdentity;
+  microsoft?: FakeIdentity;
   /** Human descriptions of what is in use, as the banner prints them. */
   storage: string;
   llm: string;
   checkout: string;
+  signIn: string;
   /** Closes the host (appTerminate hooks included), then the fakes and Azurite. Idempotent. */
   close(): Promise<void>;
 }
@@ -128,6 +144,7 @@ function printBanner(log: LogFn, handles: Omit<LocalHandles, 'close'>, webDist: 
     `  Storage:   ${handles.storage}`,
     `  LLM:       ${handles.llm}`,
     `  Checkout:  ${handles.checkout}`,
+    `  Sign-in:   ${handles.signIn}`,
     ...(handles.upstream && isSet(bonus) && Number(bonus) > 0
       ? [
           `  Credits:   new accounts start with ${bonus} credits (US$${(Number(bonus) / 100_000).toFixed(2)} of play money, SIGNUP_BONUS_CREDITS), so a paid model answers the first message`,
@@ -154,8 +171,13 @@ function printBanner(log: LogFn, handles: Omit<LocalHandles, 'close'>, webDist: 
 interface Fakes {
   upstream?: FakeUpstream;
   stripe?: FakeStripe;
+  google?: FakeIdentity;
+  microsoft?: FakeIdentity;
+  /** The throwaway CA and certificate of the Microsoft one, removed on close. */
+  certDir?: string;
   llm: string;
   checkout: string;
+  signIn: string;
 }
 
 async function listenOr<T>(start: () => Promise<T>, what: string, port: number, envName: string): Promise<T> {
@@ -178,6 +200,7 @@ async function startFakes(mode: OfflineMode, opts: StartLocalOptions, webhookUrl
     checkout: isSet(env.STRIPE_SECRET_KEY)
       ? `Stripe${isSet(env.STRIPE_API_BASE_URL) ? ` at ${env.STRIPE_API_BASE_URL}` : ''} (STRIPE_SECRET_KEY)`
       : 'off (no STRIPE_SECRET_KEY)',
+    signIn: 'email and password',
   };
   const wantUpstream =
     mode === 'force' ||
@@ -220,6 +243,7 @@ async function startFakes(mode: OfflineMode, opts: StartLocalOptions, webhookUrl
       });
       fakes.checkout = `offline test checkout at ${stripe.url} (dev/fake-stripe; no real payments), webhooks to ${webhookUrl}`;
     }
+    await startFakeSignIn(mode, opts, fakes);
   } catch (err) {
     await closeFakes(fakes);
     throw err;
@@ -227,8 +251,98 @@ async function startFakes(mode: OfflineMode, opts: StartLocalOptions, webhookUrl
   return fakes;
 }
 
+/**
+ * The offline Google and Microsoft sign-in (dev/fake-identity, with a consent page where a person
+ * types who they are), each when its client id is not configured, so "Continue with Google" and
+ * "Continue with Microsoft" can be tried with no account and no network. msal-node refuses an
+ * `http:` authority, so the Microsoft one is HTTPS under a throwaway CA that the app is told to
+ * trust (NODE_EXTRA_CA_CERTS, read when its client is built); without openssl it stays off.
+ */
+async function startFakeSignIn(mode: OfflineMode, opts: StartLocalOptions, fakes: Fakes): Promise<void> {
+  const env = process.env;
+  const want = (id: string | undefined) => mode === 'force' || (mode === 'auto' && !isSet(id));
+  const names: string[] = [];
+  if (want(env.GOOGLE_CLIENT_ID)) {
+    const port = opts.offlinePorts?.google ?? Number(env.FAKE_GOOGLE_PORT || 7091);
+    const google = await listenOr(
+      () =>
+        startFakeIdentity({
+          kind: 'google',
+          clientId: OFFLINE_IDENTITY_CLIENT.google.id,
+          clientSecret: OFFLINE_IDENTITY_CLIENT.google.secret,
+          port,
+        }),
+      'offline Google sign-in',
+      port,
+      'FAKE_GOOGLE_PORT',
+    );
+    fakes.google = google;
+    Object.assign(env, {
+      GOOGLE_CLIENT_ID: OFFLINE_IDENTITY_CLIENT.google.id,
+      GOOGLE_CLIENT_SECRET: OFFLINE_IDENTITY_CLIENT.google.secret,
+      GOOGLE_ISSUER: google.issuer,
+    });
+    names.push(`Google at ${google.url}`);
+  } else if (isSet(env.GOOGLE_CLIENT_ID)) names.push('Google (GOOGLE_CLIENT_ID)');
+  let microsoftNote = '';
+  if (want(env.MICROSOFT_CLIENT_ID)) {
+    let certs: ReturnType<typeof createLocalCertificates> | undefined;
+    try {
+      certs = createLocalCertificates();
+    } catch {
+      microsoftNote = '; the offline Microsoft one needs openssl, not found';
+    }
+    if (certs) {
+      fakes.certDir = path.dirname(certs.caFile);
+      const port = opts.offlinePorts?.microsoft ?? Number(env.FAKE_MICROSOFT_PORT || 7092);
+      const tls = certs;
+      const microsoft = await listenOr(
+        () =>
+          startFakeIdentity({
+            kind: 'microsoft',
+            clientId: OFFLINE_IDENTITY_CLIENT.microsoft.id,
+            clientSecret: OFFLINE_IDENTITY_CLIENT.microsoft.secret,
+            port,
+            tls,
+          }),
+        'offline Microsoft sign-in',
+        port,
+        'FAKE_MICROSOFT_PORT',
+      );
+      fakes.microsoft = microsoft;
+      Object.assign(env, {
+        MICROSOFT_CLIENT_ID: OFFLINE_IDENTITY_CLIENT.microsoft.id,
+        MICROSOFT_CLIENT_SECRET: OFFLINE_IDENTITY_CLIENT.microsoft.secret,
+        MICROSOFT_AUTHORITY: microsoft.issuer,
+        NODE_EXTRA_CA_CERTS: withExtraCa(env.NODE_EXTRA_CA_CERTS, certs),
+      });
+      names.push(`Microsoft at ${microsoft.url} (a certificate the browser asks you to accept)`);
+    }
+  } else if (isSet(env.MICROSOFT_CLIENT_ID)) names.push('Microsoft (MICROSOFT_CLIENT_ID)');
+  const offline = fakes.google !== undefined || fakes.microsoft !== undefined;
+  fakes.signIn =
+    `email and password${names.length ? `; ${names.join(', ')}` : ''}` +
+    (offline
+      ? ` (offline stand-ins from dev/fake-identity: a consent page asks who you are; set GOOGLE_CLIENT_ID / MICROSOFT_CLIENT_ID for the real ones${microsoftNote})`
+      : microsoftNote);
+}
+
+/** The CA file the app should trust: ours, plus any the environment named already. */
+function withExtraCa(existing: string | undefined, certs: { caFile: string; caPem: string }): string {
+  if (!isSet(existing) || !fs.existsSync(existing)) return certs.caFile;
+  const both = path.join(path.dirname(certs.caFile), 'extra-ca.pem');
+  fs.writeFileSync(both, `${fs.readFileSync(existing, 'utf8').trimEnd()}\n${certs.caPem}`);
+  return both;
+}
+
 async function closeFakes(fakes: Partial<Fakes> | undefined): Promise<void> {
-  await Promise.all([fakes?.upstream?.close(), fakes?.stripe?.close()]);
+  await Promise.all([
+    fakes?.upstream?.close(),
+    fakes?.stripe?.close(),
+    fakes?.google?.close(),
+    fakes?.microsoft?.close(),
+  ]);
+  if (fakes?.certDir) fs.rmSync(fakes.certDir, { recursive: true, force: true });
 }
 
 export async function startLocal(options: StartLocalOptions = {}): Promise<LocalHandles> {
@@ -303,9 +417,12 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     azurite,
     upstream: fakes.upstream,
     stripe: fakes.stripe,
+    google: fakes.google,
+    microsoft: fakes.microsoft,
     storage,
     llm: fakes.llm,
     checkout: fakes.checkout,
+    signIn: fakes.signIn,
     close: () =>
       (closing ??= (async () => {
         await host.close();
