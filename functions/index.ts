@@ -67,3 +67,8 @@ import './messages-feedback-put';
 import './messages-feedback-delete';
 import './messages-feedback-summary';
 import './conversations-export';
+import './keys-list';
+import './keys-create';
+import './keys-delete';
+import './v1-models';
+import './v1-chat-completions';

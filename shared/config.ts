@@ -83,6 +83,9 @@ export const configSchema = z.object({
   PRICE_MARKUP: z.coerce.number().min(1).max(100).default(2),
   SIGNUP_BONUS_CREDITS: z.coerce.number().int().min(0).default(0),
   MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(10_000).default(3),
+  /** Per API key, apart from the web chat's streams: a script must not lock its owner out of the chat. */
+  API_KEY_MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(10_000).default(5),
+  API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   FREE_MODEL_PER_MINUTE: z.coerce.number().int().min(0).default(10),
   FREE_MODEL_PER_DAY: z.coerce.number().int().min(0).default(200),
   HOLD_TTL_SECONDS: z.coerce.number().int().min(240).default(600),

@@ -1,5 +1,6 @@
 import { MongoClient } from 'mongodb';
 import path from 'node:path';
+import { apiKeyService } from './api-keys/service';
 import { oauthService } from './auth/oauth';
 import { authService } from './auth/service';
 import { creditMetering } from './billing/metering';
@@ -65,6 +66,8 @@ export function createServices(deps: ServiceDeps) {
       holdTtlMs: config.HOLD_TTL_SECONDS * 1000,
       abandonedAfterMs: timings.abandonedAfterMs,
       minReplyTokens: config.MIN_REPLY_TOKENS,
+      apiKeyPerMinute: config.API_KEY_REQUESTS_PER_MINUTE,
+      apiKeyMaxConcurrentStreams: config.API_KEY_MAX_CONCURRENT_STREAMS,
     },
   });
   const billing = billingService({
@@ -178,6 +181,7 @@ export function createServices(deps: ServiceDeps) {
       log: deps.log,
     }),
     titles: titleService({ db, upstream: deps.upstream, models, metering, model: config.TITLE_MODEL }),
+    apiKeys: apiKeyService({ db, clock }),
     health: healthCheck({
       config,
       db,

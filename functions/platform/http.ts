@@ -2,7 +2,9 @@ import type { Cookie, HttpHandler, HttpRequest, HttpResponseInit, InvocationCont
 import { z, ZodError } from 'zod';
 import { SESSION_COOKIE, type Session } from '../../shared/auth/service';
 import type { User } from '../../shared/contracts/auth';
-import { AppError } from '../../shared/errors';
+import type { KeyPrincipal } from '../../shared/api-keys/service';
+import { openAiError } from '../../shared/api-keys/openai';
+import { AppError, type ErrorCode } from '../../shared/errors';
 import type { Services } from '../../shared/services';
 import { coreFor } from './core';
 
@@ -26,12 +28,25 @@ export interface UserInput<B, Q> extends PublicInput<B, Q> {
   session: Session;
 }
 
-type Auth = 'user' | 'none';
+/** What a route of the OpenAI-compatible API receives: the API key it was called with. */
+export interface KeyInput<B, Q> extends PublicInput<B, Q> {
+  key: KeyPrincipal;
+}
+
+type Auth = 'user' | 'apiKey' | 'none';
 type Parsed<S> = S extends z.ZodType ? z.infer<S> : unknown;
-type InputFor<A extends Auth, B, Q> = A extends 'user' ? UserInput<B, Q> : PublicInput<B, Q>;
+type InputFor<A extends Auth, B, Q> = A extends 'user'
+  ? UserInput<B, Q>
+  : A extends 'apiKey'
+    ? KeyInput<B, Q>
+    : PublicInput<B, Q>;
 
 export interface RouteOptions<A extends Auth, BS, QS> {
-  /** 'user': a live session is required (and X-CSRF-Token on anything but GET). */
+  /**
+   * 'user': a live session is required (and X-CSRF-Token on anything but GET). 'apiKey': an
+   * `Authorization: Bearer` API key is, the session cookie is ignored (so CSRF cannot reach the
+   * route), and errors take OpenAI's shape.
+   */
   auth: A;
   /** The body's schema; a mismatch is a 400 naming the field. Absent → the body is handed over unparsed. */
   body?: BS;
@@ -65,8 +80,11 @@ export function http<
   return async (req, ctx) => {
     try {
       const core = await coreFor(ctx);
-      const token = readCookie(req.headers.get('cookie'), SESSION_COOKIE);
+      const token =
+        opts.auth === 'apiKey' ? undefined : readCookie(req.headers.get('cookie'), SESSION_COOKIE);
       let session: Session | null = null;
+      let key: KeyPrincipal | null = null;
+      if (opts.auth === 'apiKey') key = await core.apiKeys.authenticate(req.headers.get('authorization'));
       if (opts.auth === 'user') {
         session = token ? await core.auth.resolve(token) : null;
         if (!session) throw new AppError('unauthenticated', 'Sign in first.');
@@ -95,39 +113,53 @@ export function http<
         req,
         ctx,
       };
-      // `session` is set exactly when opts.auth is 'user', which is what InputFor<A> says.
-      return await route(
-        (session ? { ...input, user: session.user, session } : input) as InputFor<A, Parsed<BS>, Parsed<QS>>,
-      );
+      // `session` is set exactly when opts.auth is 'user', `key` when it is 'apiKey', which is what InputFor<A> says.
+      const withAuth = session ? { ...input, user: session.user, session } : key ? { ...input, key } : input;
+      return await route(withAuth as InputFor<A, Parsed<BS>, Parsed<QS>>);
     } catch (err) {
-      return errorResponse(err, ctx);
+      return errorResponse(err, ctx, opts.auth === 'apiKey' ? 'openai' : 'ours');
     }
   };
 }
 
-export function errorResponse(err: unknown, ctx: InvocationContext): HttpResponseInit {
+/** Every error as `{error: {code, message}}`, or in OpenAI's shape for the OpenAI-compatible API. */
+export function errorResponse(
+  err: unknown,
+  ctx: InvocationContext,
+  shape: 'ours' | 'openai' = 'ours',
+): HttpResponseInit {
+  const { status, code, message, retryAfterSeconds } = describe(err, ctx);
+  const headers: Record<string, string> = {};
+  if (retryAfterSeconds !== undefined) headers['Retry-After'] = String(retryAfterSeconds);
+  const jsonBody =
+    shape === 'openai' ? openAiError(code, status, message).body : { error: { code, message } };
+  return { status, headers, jsonBody };
+}
+
+function describe(
+  err: unknown,
+  ctx: InvocationContext,
+): { status: number; code: ErrorCode; message: string; retryAfterSeconds?: number } {
   if (err instanceof AppError) {
-    const headers: Record<string, string> = {};
-    if (err.options.retryAfterSeconds !== undefined)
-      headers['Retry-After'] = String(err.options.retryAfterSeconds);
     if (err.code === 'internal') ctx.error(`internal error: ${err.message}`);
-    return { status: err.status, headers, jsonBody: { error: { code: err.code, message: err.message } } };
+    return {
+      status: err.status,
+      code: err.code,
+      message: err.message,
+      retryAfterSeconds: err.options.retryAfterSeconds,
+    };
   }
   if (err instanceof ZodError) {
     const message = err.issues
       .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
       .join(' ');
-    return { status: 400, jsonBody: { error: { code: 'invalid_request', message } } };
+    return { status: 400, code: 'invalid_request', message };
   }
   ctx.error('unhandled error', err);
   return {
     status: 500,
-    jsonBody: {
-      error: {
-        code: 'internal',
-        message: `Something went wrong on our side. Try again; if it keeps happening, quote reference ${ctx.invocationId}.`,
-      },
-    },
+    code: 'internal',
+    message: `Something went wrong on our side. Try again; if it keeps happening, quote reference ${ctx.invocationId}.`,
   };
 }
 

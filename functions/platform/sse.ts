@@ -13,12 +13,38 @@ export const sseComment = (text: string) => `: ${text}\n\n`;
  * Frames the core's reply events as an SSE response with heartbeats. When the client goes away
  * the iterator is returned: the reply itself runs on in the core and is kept for the next load.
  */
-export function sseResponse(
+export const sseResponse = (
   events: AsyncIterable<StreamEvent>,
   heartbeatMs = HEARTBEAT_MS,
-): HttpResponseInit {
+): HttpResponseInit => sseFrames(framed(events, sseEvent), heartbeatMs);
+
+/** Data-only events (`data: …`), as OpenAI's streams are: each string is one event's data. */
+export const sseDataResponse = (data: AsyncIterable<string>, heartbeatMs = HEARTBEAT_MS): HttpResponseInit =>
+  sseFrames(
+    framed(data, (d) => `data: ${d}\n\n`),
+    heartbeatMs,
+  );
+
+/** Not a generator: a generator's `return` would wait for the next item, and a client that left must let go at once. */
+function framed<T>(items: AsyncIterable<T>, frame: (item: T) => string): AsyncIterable<string> {
+  const it = items[Symbol.asyncIterator]();
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        const n = await it.next();
+        return n.done ? { done: true, value: undefined } : { done: false, value: frame(n.value) };
+      },
+      return: async () => {
+        await it.return?.();
+        return { done: true, value: undefined };
+      },
+    }),
+  };
+}
+
+function sseFrames(frames: AsyncIterable<string>, heartbeatMs: number): HttpResponseInit {
   const encoder = new TextEncoder();
-  const iterator = events[Symbol.asyncIterator]();
+  const iterator = frames[Symbol.asyncIterator]();
   let heartbeat: NodeJS.Timeout | undefined;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -28,7 +54,7 @@ export function sseResponse(
           for (;;) {
             const next = await iterator.next();
             if (next.done) break;
-            controller.enqueue(encoder.encode(sseEvent(next.value)));
+            controller.enqueue(encoder.encode(next.value));
           }
           controller.close();
         } catch {

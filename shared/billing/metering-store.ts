@@ -14,17 +14,22 @@ export interface UsageRecord {
   holdCredits: number | null;
   /** What the price exceeded the hold or the balance by. */
   lossCredits: number;
+  /** The reply's generation, whose API key (if any) the record is tagged with. */
+  generationId: string | null;
   at: Date;
 }
 
 /** The SQL of reserve-then-settle: holds, stream slots, free-model windows, usage records. */
 export const meteringStore = (db: Db) => ({
-  /** Replies of the user still streaming, not counting ones whose instance stopped refreshing them. */
+  /**
+   * The user's chat replies still streaming, not counting ones whose instance stopped refreshing
+   * them, nor calls through API keys (those have their own cap per key).
+   */
   activeStreams: async (userId: string, excludeGenerationId: string, liveSince: Date) =>
     (
       await db.one<{ n: number }>(
         `SELECT count(*)::bigint AS n FROM generations
-          WHERE user_id = $1 AND status = 'streaming' AND id <> $2 AND updated_at > $3`,
+          WHERE user_id = $1 AND status = 'streaming' AND id <> $2 AND updated_at > $3 AND api_key_id IS NULL`,
         [userId, excludeGenerationId, liveSince],
       )
     ).n,
@@ -38,6 +43,27 @@ export const meteringStore = (db: Db) => ({
         [userId, since, excludeGenerationId],
       )
     ).n,
+
+  /** What an API key has spent plus what its calls in flight hold (this one excepted). */
+  keySpentAndHeld: async (keyId: string, excludeGenerationId: string) =>
+    (
+      await db.one<{ n: number }>(
+        `SELECT (SELECT COALESCE(sum(credits), 0) FROM usage_records WHERE api_key_id = $1)
+              + (SELECT COALESCE(sum(h.credits), 0) FROM holds h JOIN generations g ON g.id = h.generation_id
+                  WHERE g.api_key_id = $1 AND h.generation_id <> $2) AS n`,
+        [keyId, excludeGenerationId],
+      )
+    ).n,
+
+  /** An API key's calls streaming now and started in the last minute (this one excepted). */
+  keyActivity: (keyId: string, excludeGenerationId: string, liveSince: Date, minuteAgo: Date) =>
+    db.one<{ streaming: number; lastMinute: number; oldest: Date | null }>(
+      `SELECT count(*) FILTER (WHERE status = 'streaming' AND updated_at > $3)::int AS streaming,
+              count(*) FILTER (WHERE started_at > $4)::int AS "lastMinute",
+              min(started_at) FILTER (WHERE started_at > $4) AS oldest
+         FROM generations WHERE api_key_id = $1 AND id <> $2 AND started_at > $4 - interval '1 hour'`,
+      [keyId, excludeGenerationId, liveSince, minuteAgo],
+    ),
 
   markFree: (generationId: string) =>
     db.exec(`UPDATE generations SET free = true WHERE id = $1`, [generationId]),
@@ -71,8 +97,10 @@ export const meteringStore = (db: Db) => ({
   insertUsage: (u: UsageRecord) =>
     db.exec(
       `INSERT INTO usage_records (id, user_id, purpose, reference, model, prompt_tokens, completion_tokens,
-                                  upstream_cost_usd, credits, hold_credits, loss_credits, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (reference) DO NOTHING`,
+                                  upstream_cost_usd, credits, hold_credits, loss_credits, created_at, api_key_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+               (SELECT api_key_id FROM generations WHERE id = $13))
+       ON CONFLICT (reference) DO NOTHING`,
       [
         u.id,
         u.userId,
@@ -86,6 +114,7 @@ export const meteringStore = (db: Db) => ({
         u.holdCredits,
         u.lossCredits,
         u.at,
+        u.generationId,
       ],
     ),
 

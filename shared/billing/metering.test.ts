@@ -30,6 +30,8 @@ const metering = creditMetering({
     holdTtlMs: 600_000,
     abandonedAfterMs: 60_000,
     minReplyTokens: 256,
+    apiKeyPerMinute: 60,
+    apiKeyMaxConcurrentStreams: 5,
   },
 });
 

@@ -23,7 +23,15 @@ export interface Metering {
   /** Holds the worst case; when the balance cannot hold `maxTokens`, a shorter reply it can hold. */
   reserve(
     tx: Db,
-    r: { userId: string; generationId: string; model: ReplyModel; promptTokens: number; maxTokens: number },
+    r: {
+      userId: string;
+      generationId: string;
+      model: ReplyModel;
+      promptTokens: number;
+      maxTokens: number;
+      /** A call through the OpenAI-compatible API: the key's own limits apply too. */
+      apiKey?: { id: string; spendLimitCredits: number | null };
+    },
   ): Promise<{ maxTokens: number; hold: number; capped: boolean }>;
   release(tx: Db, r: { userId: string; generationId: string }): Promise<void>;
   settle(
@@ -52,6 +60,9 @@ export interface MeteringLimits {
   abandonedAfterMs: number;
   /** The shortest reply worth starting when the balance caps the reply length. */
   minReplyTokens: number;
+  /** Calls one API key may start per minute, and have streaming at once. */
+  apiKeyPerMinute: number;
+  apiKeyMaxConcurrentStreams: number;
 }
 
 const catalogueUsd = (model: ReplyModel, promptTokens: number, completionTokens: number) =>
@@ -123,6 +134,8 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       usage: UpstreamUsage;
       /** A reply's hold caps its charge; an internal call has none. */
       hold: number | null;
+      /** A reply's generation: its usage is tagged with the API key that started it, if one did. */
+      generationId?: string;
     },
   ): Promise<number> {
     const store = meteringStore(tx);
@@ -151,6 +164,7 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       credits: charged,
       holdCredits: u.hold,
       lossCredits: price - charged,
+      generationId: u.generationId ?? null,
       at,
     });
     return charged;
@@ -176,6 +190,48 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
     }
   }
 
+  async function checkStreams(tx: Db, userId: string, generationId: string, now: Date) {
+    const active = await meteringStore(tx).activeStreams(
+      userId,
+      generationId,
+      new Date(now.getTime() - limits.abandonedAfterMs),
+    );
+    if (active >= limits.maxConcurrentStreams) {
+      throw new AppError(
+        'rate_limited',
+        `You can have ${limits.maxConcurrentStreams} replies streaming at once. Wait for one to finish, then send again.`,
+        { retryAfterSeconds: 5 },
+      );
+    }
+  }
+
+  /** Per-key limits, counted under the balance lock like the user's: concurrent calls cannot slip past. */
+  async function checkKeyRate(tx: Db, keyId: string, generationId: string, now: Date) {
+    const store = meteringStore(tx);
+    const k = await store.keyActivity(
+      keyId,
+      generationId,
+      new Date(now.getTime() - limits.abandonedAfterMs),
+      new Date(now.getTime() - 60_000),
+    );
+    if (k.streaming >= limits.apiKeyMaxConcurrentStreams) {
+      throw new AppError(
+        'rate_limited',
+        `This API key can have ${limits.apiKeyMaxConcurrentStreams} calls running at once. Wait for one to finish.`,
+        { retryAfterSeconds: 1 },
+      );
+    }
+    if (k.lastMinute >= limits.apiKeyPerMinute) {
+      const wait = k.oldest ? Math.ceil((k.oldest.getTime() + 60_000 - now.getTime()) / 1000) : 60;
+      const retryAfterSeconds = Math.max(1, wait);
+      throw new AppError(
+        'rate_limited',
+        `This API key allows ${limits.apiKeyPerMinute} calls a minute. Try again in ${retryAfterSeconds} s.`,
+        { retryAfterSeconds },
+      );
+    }
+  }
+
   return {
     async reserve(tx, r) {
       const now = clock.now();
@@ -183,23 +239,22 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       // Locking the balance row serialises this user's reservations, so the cap below holds.
       const balance = await ledgerStore(tx).lockBalance(r.userId);
       if (!balance) throw new AppError('unauthenticated', 'Sign in again.');
-      const active = await store.activeStreams(
-        r.userId,
-        r.generationId,
-        new Date(now.getTime() - limits.abandonedAfterMs),
-      );
-      if (active >= limits.maxConcurrentStreams) {
-        throw new AppError(
-          'rate_limited',
-          `You can have ${limits.maxConcurrentStreams} replies streaming at once. Wait for one to finish, then send again.`,
-          { retryAfterSeconds: 5 },
-        );
-      }
+      if (r.apiKey) await checkKeyRate(tx, r.apiKey.id, r.generationId, now);
+      else await checkStreams(tx, r.userId, r.generationId, now);
       if (r.model.free) {
         await checkFreeLimits(tx, r, now);
         return { maxTokens: r.maxTokens, hold: 0, capped: false };
       }
-      const available = Math.max(0, Number(balance.credits) - Number(balance.held));
+      let available = Math.max(0, Number(balance.credits) - Number(balance.held));
+      // A key's spend limit is a second balance: what it spent and holds counts against it.
+      const keyLeft =
+        r.apiKey && r.apiKey.spendLimitCredits !== null
+          ? Math.max(
+              0,
+              r.apiKey.spendLimitCredits - Number(await store.keySpentAndHeld(r.apiKey.id, r.generationId)),
+            )
+          : null;
+      if (keyLeft !== null) available = Math.min(available, keyLeft);
       let maxTokens = r.maxTokens;
       let hold = worstCase(r.model, r.promptTokens, maxTokens, markup);
       if (hold > available) {
@@ -207,6 +262,13 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
         const floor = Math.min(limits.minReplyTokens, r.maxTokens);
         if (affordable < floor) {
           const needed = worstCase(r.model, r.promptTokens, floor, markup);
+          if (keyLeft !== null && keyLeft === available) {
+            throw new AppError(
+              'insufficient_credits',
+              `This call needs at least ${needed.toLocaleString('en-US')} credits (the prompt and a reply of ${floor} tokens on ${r.model.name}), and this API key's spend limit leaves ${keyLeft.toLocaleString('en-US')}. Raise the key's limit or create a new key.`,
+              { details: { needed, available } },
+            );
+          }
           throw new AppError(
             'insufficient_credits',
             `This reply needs at least ${needed.toLocaleString('en-US')} credits (your message and a reply of ${floor} tokens on ${r.model.name}), and ${available.toLocaleString('en-US')} are available. Buy credits, or pick a cheaper model.`,
@@ -248,6 +310,7 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       const hold = await meteringStore(tx).releaseHold(s.generationId);
       return record(tx, {
         ...s,
+        generationId: s.generationId,
         purpose: 'reply',
         reference: `reply:${s.generationId}`,
         hold: s.model.free ? 0 : hold,

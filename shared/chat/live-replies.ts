@@ -4,7 +4,8 @@ import type { Db } from '../db/db';
 import { chatStore } from './store';
 
 interface LiveReply {
-  messageId: string;
+  /** Null for a call through the API: no message row to write the text to. */
+  messageId: string | null;
   content: string;
   reasoning: string;
   dirty: boolean;
@@ -89,7 +90,7 @@ export function liveReplies(deps: {
 
   return {
     /** Starts watching a reply; `onStop` runs once when someone asks it to stop. */
-    add(generationId: string, messageId: string, onStop: () => void) {
+    add(generationId: string, messageId: string | null, onStop: () => void) {
       let stopped = false;
       live.set(generationId, {
         messageId,
@@ -104,7 +105,7 @@ export function liveReplies(deps: {
           onStop();
         },
       });
-      byMessage.set(messageId, generationId);
+      if (messageId) byMessage.set(messageId, generationId);
       start();
     },
     update(generationId: string, content: string, reasoning: string) {
@@ -134,7 +135,7 @@ export function liveReplies(deps: {
     async remove(generationId: string): Promise<Set<(e: StreamEvent) => void>> {
       const r = live.get(generationId);
       live.delete(generationId);
-      if (r) byMessage.delete(r.messageId);
+      if (r?.messageId) byMessage.delete(r.messageId);
       stopIfIdle();
       await flushing;
       return r?.listeners ?? new Set();

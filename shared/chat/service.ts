@@ -1,13 +1,20 @@
 import type { Clock } from '../clock';
 import type { DoneReason, StreamEvent } from '../contracts/chat-stream';
-import type { MessageError, RegenerateBody, SendMessageBody } from '../contracts/conversations';
+import type { Citation, MessageError, RegenerateBody, SendMessageBody } from '../contracts/conversations';
 import type { JobDefinition, JobPayload } from '../contracts/jobs';
 import { conversationStore, type MessageRow } from '../conversations/store';
 import type { Db } from '../db/db';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import type { Metering, ReplyModel } from '../billing/metering';
-import type { ChatUpstream, UpstreamEvent, UpstreamUsage } from '../llm/upstream';
+import type {
+  ChatUpstream,
+  UpstreamEvent,
+  UpstreamMessage,
+  UpstreamRequest,
+  UpstreamUsage,
+} from '../llm/upstream';
+import { imageTokens } from '../images/tokens';
 import type { ImageService } from '../images/service';
 import type { ModelService } from '../models/service';
 import type { JobQueue } from '../storage/jobs';
@@ -17,7 +24,7 @@ import { withSources, type Passage, type Retrieve } from '../documents/retrieval
 import { imagesForReply } from './images';
 import { buildPrompt, type PromptImage } from './prompt';
 import { chatStore, type PathTurn, type ReplyContext, type ReplyStatus } from './store';
-import { countTokens } from './tokens';
+import { countMessageTokens, countTokens, MESSAGE_OVERHEAD_TOKENS } from './tokens';
 
 export interface ChatTimings {
   /** How often the partial reply is written to the database. */
@@ -70,6 +77,30 @@ export const afterReply = <J extends JobDefinition>(
 ): AfterReplyJob => ({ job, payload });
 
 export type ChatService = ReturnType<typeof chatService>;
+
+/** A call through the OpenAI-compatible API, in upstream terms. */
+export interface CompletionInput {
+  apiKey: { id: string; spendLimitCredits: number | null };
+  model: string;
+  messages: UpstreamMessage[];
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+}
+
+/** The hold's prompt side: text by the tokenizer, an image of unknown size at the largest a model counts. */
+function completionPromptTokens(messages: UpstreamMessage[]): number {
+  let total = 0;
+  for (const m of messages) {
+    if (typeof m.content === 'string') total += countMessageTokens(m.content);
+    else {
+      total += MESSAGE_OVERHEAD_TOKENS;
+      for (const p of m.content) total += p.type === 'text' ? countTokens(p.text) : imageTokens(2048, 2048);
+    }
+  }
+  return total;
+}
 
 const turnsForPrompt = (path: PathTurn[], images: Map<string, PromptImage> = new Map()) =>
   path
@@ -194,28 +225,57 @@ export function chatService(deps: {
       return r;
     });
 
-    const controller = new AbortController();
-    let events: AsyncIterable<UpstreamEvent>;
-    try {
-      events = await deps.upstream.stream(
-        {
-          model: model.id,
-          messages: prompt.messages,
-          maxTokens: reserved.maxTokens,
-          temperature: b.temperature ?? c.temperature ?? undefined,
-        },
-        controller.signal,
-      );
-    } catch (err) {
+    return launch({
+      userId: b.userId,
+      model,
+      promptTokens: prompt.promptTokens,
+      reserved,
+      ids,
+      request: {
+        model: model.id,
+        messages: prompt.messages,
+        maxTokens: reserved.maxTokens,
+        temperature: b.temperature ?? c.temperature ?? undefined,
+      },
+      conversation: { id: c.id, untitled: c.title === null, incognito: c.incognito },
+      parentId: b.question ? b.ctx.anchorId : undefined,
+      citations: passages.map(({ text: _text, ...citation }) => citation),
       // Refused before the first byte: as if the message had never been sent.
-      await db.tx(async (tx) => {
-        await deps.metering.release(tx, { userId: b.userId, generationId: ids.generation });
-        await chatStore(tx).undoReply({
+      undo: (tx) =>
+        chatStore(tx).undoReply({
           userId: b.userId,
           conversationId: c.id,
           messageIds: b.question ? [ids.question, ids.reply] : [ids.reply],
           activeMessageId: c.active_message_id,
-        });
+        }),
+    });
+  }
+
+  /**
+   * The part of every reply after its hold is taken: the upstream call (a refusal undoes the
+   * reply and gives the hold back), then the events, relayed to the end whatever the client does.
+   */
+  async function launch(l: {
+    userId: string;
+    model: ReplyModel;
+    promptTokens: number;
+    reserved: { maxTokens: number; capped: boolean };
+    ids: { question: string | null; reply: string | null; generation: string };
+    request: UpstreamRequest;
+    /** Absent for a call through the API, which has no conversation (and no jobs after it). */
+    conversation?: { id: string; untitled: boolean; incognito: boolean };
+    parentId?: string | null;
+    citations: Citation[];
+    undo: (tx: Db) => Promise<unknown>;
+  }): Promise<AsyncIterable<StreamEvent>> {
+    const controller = new AbortController();
+    let events: AsyncIterable<UpstreamEvent>;
+    try {
+      events = await deps.upstream.stream(l.request, controller.signal);
+    } catch (err) {
+      await db.tx(async (tx) => {
+        await deps.metering.release(tx, { userId: l.userId, generationId: l.ids.generation });
+        await l.undo(tx);
       });
       throw err;
     }
@@ -224,29 +284,22 @@ export function chatService(deps: {
     out.push({
       event: 'start',
       data: {
-        userMessageId: ids.question,
-        messageId: ids.reply,
-        model: model.id,
-        maxTokens: reserved.maxTokens,
-        parentId: b.question ? b.ctx.anchorId : undefined,
+        userMessageId: l.ids.question ?? '',
+        messageId: l.ids.reply ?? l.ids.generation,
+        model: l.model.id,
+        maxTokens: l.reserved.maxTokens,
+        parentId: l.parentId,
       },
     });
-    if (passages.length) {
-      out.push({
-        event: 'citations',
-        data: { citations: passages.map(({ text: _text, ...citation }) => citation) },
-      });
-    }
+    if (l.citations.length) out.push({ event: 'citations', data: { citations: l.citations } });
     void relay({
-      userId: b.userId,
-      conversationId: c.id,
-      untitled: c.title === null,
-      incognito: c.incognito,
-      model,
-      promptTokens: prompt.promptTokens,
-      maxTokens: reserved.maxTokens,
-      capped: reserved.capped,
-      ids,
+      userId: l.userId,
+      conversation: l.conversation,
+      model: l.model,
+      promptTokens: l.promptTokens,
+      maxTokens: l.reserved.maxTokens,
+      capped: l.reserved.capped,
+      ids: l.ids,
       events,
       controller,
       emit: (e) => out.push(e),
@@ -301,14 +354,12 @@ export function chatService(deps: {
 
   async function relay(r: {
     userId: string;
-    conversationId: string;
-    untitled: boolean;
-    incognito: boolean;
+    conversation: { id: string; untitled: boolean; incognito: boolean } | undefined;
     model: ReplyModel;
     promptTokens: number;
     maxTokens: number;
     capped: boolean;
-    ids: { question: string; reply: string; generation: string };
+    ids: { question: string | null; reply: string | null; generation: string };
     events: AsyncIterable<UpstreamEvent>;
     controller: AbortController;
     emit: (e: StreamEvent) => void;
@@ -422,16 +473,16 @@ export function chatService(deps: {
                   },
                 },
           ];
-    if (credits !== null) {
+    if (credits !== null && r.conversation && r.ids.question && r.ids.reply) {
       await enqueueAfterReply({
         userId: r.userId,
-        conversationId: r.conversationId,
+        conversationId: r.conversation.id,
         questionId: r.ids.question,
         replyId: r.ids.reply,
         status,
         content,
-        untitled: r.untitled,
-        incognito: r.incognito,
+        untitled: r.conversation.untitled,
+        incognito: r.conversation.incognito,
       });
     }
     for (const e of last) {
@@ -517,6 +568,75 @@ export function chatService(deps: {
         maxTokens: input.maxTokens,
         temperature: input.temperature,
         documentIds: input.documentIds,
+      });
+    },
+
+    /**
+     * A call through the OpenAI-compatible API: the same hold, relay and settlement as a chat
+     * reply, but no conversation and no messages (the caller keeps its own history).
+     */
+    async complete(userId: string, input: CompletionInput): Promise<AsyncIterable<StreamEvent>> {
+      const model = await deps.models.require(input.model);
+      const images = input.messages.reduce(
+        (n, m) => n + (Array.isArray(m.content) ? m.content.filter((p) => p.type === 'image_url').length : 0),
+        0,
+      );
+      if (images > 0 && !model.vision) {
+        throw new AppError(
+          'invalid_request',
+          `The model "${model.id}" does not read images. Send text only, or pick a model that reads images.`,
+        );
+      }
+      const promptTokens = completionPromptTokens(input.messages);
+      const room = model.contextLength - promptTokens;
+      if (room < 1 || (input.maxTokens !== undefined && input.maxTokens > room)) {
+        throw new AppError(
+          'invalid_request',
+          `The messages take about ${promptTokens} tokens of the ${model.contextLength} in ${model.id}'s context window` +
+            (input.maxTokens !== undefined
+              ? `, which leaves less than the ${input.maxTokens} max_tokens asked for.`
+              : '.') +
+            ' Send fewer or shorter messages, or a smaller max_tokens.',
+        );
+      }
+      const now = clock.now();
+      const ids = { question: null, reply: null, generation: newId(now.getTime()) };
+      const reserved = await db.tx(async (tx) => {
+        await chatStore(tx).startCompletion({
+          generationId: ids.generation,
+          userId,
+          apiKeyId: input.apiKey.id,
+          model: model.id,
+          promptTokens,
+          at: now,
+        });
+        const r = await deps.metering.reserve(tx, {
+          userId,
+          generationId: ids.generation,
+          model,
+          promptTokens,
+          maxTokens: Math.min(input.maxTokens ?? deps.defaultMaxTokens, room),
+          apiKey: input.apiKey,
+        });
+        await chatStore(tx).setReplyLimit(ids.generation, null, r.maxTokens);
+        return r;
+      });
+      return launch({
+        userId,
+        model,
+        promptTokens,
+        reserved,
+        ids,
+        request: {
+          model: model.id,
+          messages: input.messages,
+          maxTokens: reserved.maxTokens,
+          temperature: input.temperature,
+          topP: input.topP,
+          stop: input.stop,
+        },
+        citations: [],
+        undo: (tx) => chatStore(tx).undoCompletion(ids.generation),
       });
     },
 

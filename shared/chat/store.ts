@@ -157,8 +157,26 @@ export const chatStore = (db: Db) => ({
       ],
     ),
 
+  /** The generation of a call through the API (no conversation, no messages), tagged with its key. */
+  startCompletion: (c: {
+    generationId: string;
+    userId: string;
+    apiKeyId: string;
+    model: string;
+    promptTokens: number;
+    at: Date;
+  }) =>
+    db.exec(
+      `INSERT INTO generations (id, user_id, api_key_id, model, status, started_at, updated_at, prompt_tokens)
+       VALUES ($1, $2, $3, $4, 'streaming', $5, $5, $6)`,
+      [c.generationId, c.userId, c.apiKeyId, c.model, c.at, c.promptTokens],
+    ),
+
+  /** A call refused before its first byte leaves nothing behind. */
+  undoCompletion: (generationId: string) => db.exec(`DELETE FROM generations WHERE id = $1`, [generationId]),
+
   /** Records the reply length the hold allowed, once the hold is taken. */
-  setReplyLimit: (generationId: string, replyId: string, maxTokens: number) =>
+  setReplyLimit: (generationId: string, replyId: string | null, maxTokens: number) =>
     db.exec(
       `WITH g AS (UPDATE generations SET max_tokens = $3 WHERE id = $1)
        UPDATE messages SET max_tokens = $3 WHERE id = $2`,
@@ -185,7 +203,7 @@ export const chatStore = (db: Db) => ({
   flushPartials: (
     partials: {
       generationId: string;
-      messageId: string;
+      messageId: string | null;
       content: string;
       reasoning: string;
       dirty: boolean;
@@ -235,7 +253,8 @@ export const chatStore = (db: Db) => ({
    */
   finish: async (f: {
     generationId: string;
-    messageId: string;
+    /** Null for a call through the API: only its generation row is ended. */
+    messageId: string | null;
     status: ReplyStatus;
     content: string;
     reasoning: string;
@@ -282,7 +301,7 @@ export const chatStore = (db: Db) => ({
   abandoned: (idleSince: Date, limit: number) =>
     db.many<{
       id: string;
-      message_id: string;
+      message_id: string | null;
       user_id: string;
       model: string;
       prompt_tokens: number;
@@ -290,8 +309,10 @@ export const chatStore = (db: Db) => ({
       content: string;
       reasoning: string | null;
     }>(
-      `SELECT g.id, g.message_id, g.user_id, g.model, g.prompt_tokens, g.max_tokens, m.content, m.reasoning
-         FROM generations g JOIN messages m ON m.id = g.message_id
+      // A call through the API has no message: its text was never kept, so only its prompt is billed.
+      `SELECT g.id, g.message_id, g.user_id, g.model, g.prompt_tokens, g.max_tokens,
+              COALESCE(m.content, '') AS content, m.reasoning
+         FROM generations g LEFT JOIN messages m ON m.id = g.message_id
         WHERE g.status = 'streaming' AND g.updated_at < $1
         ORDER BY g.updated_at LIMIT $2`,
       [idleSince, limit],

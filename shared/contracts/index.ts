@@ -13,3 +13,4 @@ export * from './feedback';
 export * from './documents';
 export * from './memories';
 export * from './images';
+export * from './api-keys';

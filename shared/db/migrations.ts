@@ -1,3 +1,4 @@
+import { apiKeyMigrations } from '../api-keys/migrations';
 import { authMigrations } from '../auth/migrations';
 import { meteringMigrations } from '../billing/metering-migrations';
 import { receiptMigrations } from '../billing/receipt-migrations';
@@ -28,6 +29,7 @@ export const migrations: Migration[] = [
   ...receiptMigrations,
   ...feedbackMigrations,
   ...memoryMigrations,
+  ...apiKeyMigrations,
   ...imageMigrations,
 ].sort((a, b) => a.id.localeCompare(b.id));
 
