@@ -140,9 +140,9 @@ describe('npm start with nothing configured', () => {
     expect(microsoft!.url).toMatch(/^https:\/\/localhost:\d+$/);
 
     expect(banner()).toContain(
-      `Sign-in:   email and password; Google at ${google!.url}, Microsoft at ${microsoft!.url}`,
+      `Sign-in:   email and password; offline Google at ${google!.url}, offline Microsoft at ${microsoft!.url}\n`,
     );
-    expect(banner()).toContain('offline stand-ins from dev/fake-identity');
+    expect(banner()).toContain('dev/fake-identity: a consent page asks who signs in');
   });
 
   it('closes the fakes on shutdown', async () => {

@@ -282,7 +282,7 @@ async function startFakeSignIn(mode: OfflineMode, opts: StartLocalOptions, fakes
       GOOGLE_CLIENT_SECRET: OFFLINE_IDENTITY_CLIENT.google.secret,
       GOOGLE_ISSUER: google.issuer,
     });
-    names.push(`Google at ${google.url}`);
+    names.push(`offline Google at ${google.url}`);
   } else if (isSet(env.GOOGLE_CLIENT_ID)) names.push('Google (GOOGLE_CLIENT_ID)');
   let microsoftNote = '';
   if (want(env.MICROSOFT_CLIENT_ID)) {
@@ -290,7 +290,7 @@ async function startFakeSignIn(mode: OfflineMode, opts: StartLocalOptions, fakes
     try {
       certs = createLocalCertificates();
     } catch {
-      microsoftNote = '; the offline Microsoft one needs openssl, not found';
+      microsoftNote = ' (the offline Microsoft one needs openssl, which is not installed)';
     }
     if (certs) {
       fakes.certDir = path.dirname(certs.caFile);
@@ -316,15 +316,15 @@ async function startFakeSignIn(mode: OfflineMode, opts: StartLocalOptions, fakes
         MICROSOFT_AUTHORITY: microsoft.issuer,
         NODE_EXTRA_CA_CERTS: withExtraCa(env.NODE_EXTRA_CA_CERTS, certs),
       });
-      names.push(`Microsoft at ${microsoft.url} (a certificate the browser asks you to accept)`);
+      names.push(`offline Microsoft at ${microsoft.url}`);
     }
   } else if (isSet(env.MICROSOFT_CLIENT_ID)) names.push('Microsoft (MICROSOFT_CLIENT_ID)');
   const offline = fakes.google !== undefined || fakes.microsoft !== undefined;
   fakes.signIn =
-    `email and password${names.length ? `; ${names.join(', ')}` : ''}` +
+    `email and password${names.length ? `; ${names.join(', ')}` : ''}${microsoftNote}` +
     (offline
-      ? ` (offline stand-ins from dev/fake-identity: a consent page asks who you are; set GOOGLE_CLIENT_ID / MICROSOFT_CLIENT_ID for the real ones${microsoftNote})`
-      : microsoftNote);
+      ? `\n             (dev/fake-identity: a consent page asks who signs in${fakes.microsoft ? '; the browser asks you to accept the Microsoft one’s certificate' : ''}; set GOOGLE_CLIENT_ID / MICROSOFT_CLIENT_ID for the real ones)`
+      : '');
 }
 
 /** The CA file the app should trust: ours, plus any the environment named already. */
