@@ -13,6 +13,7 @@ import type {
   User,
 } from '../../../shared/contracts/auth';
 import type { CreateMemoryBody, Memory } from '../../../shared/contracts/memories';
+import type { ApiKey, CreateApiKeyBody, CreatedApiKey } from '../../../shared/contracts/api-keys';
 import type { StreamEvent } from '../../../shared/contracts/chat-stream';
 import type {
   Conversation,
@@ -368,6 +369,10 @@ export function createApiClient(options: ApiClientOptions = {}) {
 
     billingPackages: () => json<PackagesResponse>('GET', '/api/billing/packages'),
     checkout: (packageId: string) =>
+    apiKeys: () => json<{ keys: ApiKey[] }>('GET', '/api/keys'),
+    createApiKey: (body: CreateApiKeyBody) => json<CreatedApiKey>('POST', '/api/keys', { body }),
+    revokeApiKey: (id: string) => json<void>('DELETE', `/api/keys/${encodeURIComponent(id)}`),
+
       json<z.infer<typeof checkoutResponse>>('POST', '/api/billing/checkout', { body: { packageId } }),
     ledger: (cursor?: string | null, limit = 20) =>
       json<LedgerResponse>(

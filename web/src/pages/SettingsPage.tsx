@@ -3,6 +3,7 @@ import type { Model } from '../../../shared/contracts/models';
 import type { Preset } from '../../../shared/contracts/presets';
 import type { Share } from '../../../shared/contracts/shares';
 import { DeleteAccount } from '../account/DeleteAccount';
+import { ApiKeysSection } from '../api-keys/ApiKeysSection';
 import { SpendingSettings } from '../account/SpendingSettings';
 import { api } from '../api';
 import { REPLY_LENGTHS } from '../components/Composer';
@@ -362,6 +363,9 @@ export default function SettingsPage({ models }: { models: Model[] }) {
       {user && <SpendingSettings key={user.id} user={user} />}
       <Presets models={models} />
       <SharedLinks />
+      <ApiKeysSection
+        defaultModel={models.find((m) => !m.free)?.id ?? models[0]?.id ?? 'openai/gpt-4o-mini'}
+      />
       <LinkedAccounts />
       {user && <DeleteAccount user={user} />}
       <p class="muted">
