@@ -307,6 +307,38 @@ describe('the official openai SDK against /api/v1', () => {
   });
 });
 
+describe('a call whose instance died', () => {
+  it('is ended by the reaper, its hold released and its prompt billed to the key', async () => {
+    const { web, keyId } = await account();
+    const userId = (await web.get('/api/auth/session')).body.user.id as string;
+    const before = await balance(web);
+    const long = new Date(Date.now() - 3_600_000);
+    // What a call leaves behind when its instance dies mid-stream: a streaming generation, a hold.
+    await stack.db.tx(async (tx) => {
+      await tx.exec(
+        `INSERT INTO generations (id, user_id, api_key_id, model, status, started_at, updated_at, prompt_tokens, max_tokens)
+         VALUES ('gen-dead', $1, $2, $3, 'streaming', $4, $4, 1000, 500)`,
+        [userId, keyId, MINI, long],
+      );
+      await tx.exec(`INSERT INTO holds VALUES ('gen-dead', $1, 400, $2, $3)`, [
+        userId,
+        long,
+        new Date(Date.now() + 60_000),
+      ]);
+      await tx.exec(`UPDATE users SET held = held + 400 WHERE id = $1`, [userId]);
+    });
+    expect(await stack.services.chat.reapAbandoned()).toBeGreaterThanOrEqual(1);
+    const g = await stack.db.one<{ status: string }>(`SELECT status FROM generations WHERE id = 'gen-dead'`);
+    expect(g.status).toBe('failed');
+    const u = await stack.db.one<{ held: number }>(`SELECT held FROM users WHERE id = $1`, [userId]);
+    expect(Number(u.held)).toBe(0);
+    const charged = before - (await balance(web));
+    expect(charged).toBeGreaterThan(0);
+    const listed = (await web.get('/api/keys')).body.keys.find((k: { id: string }) => k.id === keyId);
+    expect(listed.spentCredits).toBe(charged);
+  });
+});
+
 describe('one key, many calls at once', () => {
   let busy: Stack;
   beforeAll(async () => {
