@@ -19,11 +19,11 @@ app.http('shares-public', {
   route: 'public/shares/{id}',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: http({ auth: 'none' }, async ({ core, params, ctx }) => {
+  handler: http({ auth: 'none' }, async ({ core, params, ctx, clientKey }) => {
     try {
       return {
         headers: PUBLIC_SHARE_HEADERS,
-        jsonBody: { share: await shareService(core).view(params.id ?? '') },
+        jsonBody: { share: await shareService(core).view(params.id ?? '', clientKey) },
       };
     } catch (err) {
       const answer = errorResponse(err, ctx);

@@ -32,4 +32,13 @@ export const chatMigrations: Migration[] = [
       CREATE INDEX generations_streaming_since ON generations (updated_at) WHERE status = 'streaming';
     `,
   },
+  {
+    id: '084_conversations_pinned_order',
+    sql: `
+      -- The sidebar lists pinned conversations first: an index in that order serves the list and
+      -- its cursor without sorting every conversation of the user.
+      CREATE INDEX conversations_user_pinned_recent ON conversations (user_id, pinned DESC, updated_at DESC, id DESC);
+      DROP INDEX conversations_user_recent;
+    `,
+  },
 ];

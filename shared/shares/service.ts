@@ -7,7 +7,17 @@ import { conversationStore } from '../conversations/store';
 import type { Db } from '../db/db';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
+import { throttleStore, type ThrottleRule } from '../auth/store';
 import { shareStore, type ShareSummaryRow } from './store';
+
+/** Shared chats one client may open per minute: a reader never gets near it, a scraper does. */
+export const SHARE_VIEWS_PER_MINUTE = 120;
+const VIEW_RULE: ThrottleRule = {
+  windowMs: 60_000,
+  threshold: SHARE_VIEWS_PER_MINUTE,
+  delayMs: 60_000,
+  maxDelayMs: 60_000,
+};
 
 /** 128 random bits: the link is the only key to a share, so it must not be guessable or ordered. */
 const newShareId = () => randomBytes(16).toString('base64url');
@@ -60,7 +70,23 @@ export function shareService(deps: { db: Db; clock: Clock; config: { PUBLIC_BASE
     },
 
     /** What anyone with the link sees: the snapshot, nothing about its owner. */
-    async view(id: string): Promise<PublicShare> {
+    /**
+     * The public page's data. Counted per client before the lookup, found or not: ids are
+     * unguessable, and the limit keeps anyone from trying many of them (or scraping) quickly.
+     */
+    async view(id: string, clientKey: string): Promise<PublicShare> {
+      if (!(await throttleStore(db).take(`share-view:client:${clientKey}`, VIEW_RULE, clock.now()))) {
+        const until = await throttleStore(db).lockedUntil(`share-view:client:${clientKey}`);
+        const retryAfterSeconds = Math.max(
+          1,
+          Math.ceil(((until?.getTime() ?? 0) - clock.now().getTime()) / 1000),
+        );
+        throw new AppError(
+          'rate_limited',
+          `Too many shared chats opened from your network. Try again in ${retryAfterSeconds} s.`,
+          { retryAfterSeconds },
+        );
+      }
       const row = SHARE_ID.test(id) ? await shareStore(db).get(id) : null;
       if (!row) throw gone();
       return {

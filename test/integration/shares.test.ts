@@ -193,4 +193,38 @@ describe('shares', () => {
       (await alice.request('POST', `/api/conversations/${alices}/shares`, undefined, { csrf: false })).status,
     ).toBe(403);
   });
+
+  it('limits how many shared chats one client opens per minute, with Retry-After and the page’s headers', async () => {
+    // Readers told apart by the address the platform in front names, as Front Door does.
+    const fronted = await startStack({
+      env: {
+        SIGNUP_BONUS_CREDITS: '10000000',
+        CLIENT_IP_HEADER: 'x-azure-clientip',
+        MEMORY_ENABLED: 'false',
+      },
+    });
+    try {
+      const owner = new ApiClient(fronted.url);
+      await owner.register();
+      const id = (await owner.post('/api/conversations', { title: 'Popular' })).body.conversation
+        .id as string;
+      fronted.upstream.script({ text: 'Hello.' });
+      await owner.stream(id, { content: 'Hi', model: MODEL });
+      const share = (await owner.post(`/api/conversations/${id}/shares`)).body.share as { id: string };
+      const open = (from: string) =>
+        fetch(`${fronted.url}/api/public/shares/${share.id}`, { headers: { 'x-azure-clientip': from } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 120; i++) statuses.push((await open('198.51.100.7')).status);
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+      const refused = await open('198.51.100.7');
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(refused.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(refused.headers.get('x-frame-options')).toBe('DENY');
+      // Another reader is not held back by that one.
+      expect((await open('198.51.100.8')).status).toBe(200);
+    } finally {
+      await fronted.close();
+    }
+  });
 });
