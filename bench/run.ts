@@ -130,6 +130,8 @@ async function main(): Promise<void> {
         // The benchmark measures the relay, not the limits: credit and room for every stream.
         SIGNUP_BONUS_CREDITS: '1000000000',
         MAX_CONCURRENT_STREAMS: '1000',
+        API_KEY_MAX_CONCURRENT_STREAMS: '1000',
+        API_KEY_REQUESTS_PER_MINUTE: '100000',
         // Every streamer signs up from 127.0.0.1.
         REGISTRATIONS_PER_CLIENT_PER_HOUR: '1000000',
       },
@@ -157,12 +159,28 @@ async function main(): Promise<void> {
       ).json()) as {
         conversation: { id: string };
       };
-      return () =>
+      const { secret } = (await (
+        await fetch(`${base}/api/keys`, { method: 'POST', headers, body: JSON.stringify({ name: 'bench' }) })
+      ).json()) as { secret: string };
+      const chat = () =>
         fetch(`${base}/api/conversations/${created.conversation.id}/messages`, {
           method: 'POST',
           headers,
           body: JSON.stringify({ content: 'hi', model: MODEL, maxTokens: 256 }),
         });
+      // The same reply through the OpenAI-compatible API, with the user's own key.
+      const api = () =>
+        fetch(`${base}/api/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+          body: JSON.stringify({
+            model: MODEL,
+            stream: true,
+            max_tokens: 256,
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
+        });
+      return { chat, api };
     };
     const upstreamCall = (url: string) => () =>
       fetch(`${url}/chat/completions`, {
@@ -178,7 +196,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3; i++) {
       await measure(direct, false);
       await measure(proxied, false);
-      await measure(warm, true);
+      await measure(warm.chat, true);
+      await measure(warm.api, false);
     }
 
     console.log(
@@ -190,7 +209,7 @@ async function main(): Promise<void> {
     for (const n of LEVELS) {
       // One stream at a time is sampled repeatedly; n > 1 streams run all at once.
       const rounds = n === 1 ? 20 : 1;
-      const users: (() => Promise<Response>)[] = [];
+      const users: Awaited<ReturnType<typeof streamer>>[] = [];
       for (let i = 0; i < n; i += 10)
         users.push(...(await Promise.all(Array.from({ length: Math.min(10, n - i) }, streamer))));
       const run = async (open: (i: number) => () => Promise<Response>, relayed: boolean) => {
@@ -210,8 +229,12 @@ async function main(): Promise<void> {
       };
       const dv = row('direct', await run(() => direct, false));
       const pv = row('proxy', await run(() => proxied, false));
-      const rv = row('app', await run((i) => users[i]!, true));
+      const rv = row('app', await run((i) => users[i]!.chat, true));
+      const av = row('api/v1', await run((i) => users[i]!.api, false));
       const added = rv.map((x, i) => x - dv[i]!);
+      console.log(
+        `${String(n).padStart(7)} | v1−dir   | ${av.map((x, i) => (x - dv[i]!).toFixed(2).padStart(8)).join(' | ')}`,
+      );
       const overProxy = rv.map((x, i) => x - pv[i]!);
       console.log(
         `${String(n).padStart(7)} | app−dir  | ${added.map((x) => x.toFixed(2).padStart(8)).join(' | ')}`,
