@@ -44,6 +44,7 @@ import './billing-webhook';
 import './billing-ledger';
 import './billing-usage';
 import './holds-sweep';
+import './throttles-sweep';
 import './documents-upload';
 import './documents-upload-url';
 import './documents-list';

@@ -239,6 +239,9 @@ export function authService(deps: {
   }
 
   return {
+    /** Deletes throttle rows that no longer hold anything (the longest window is an hour; a day is safe). */
+    sweepThrottles: () => throttleStore(db).sweep(new Date(clock.now().getTime() - 86_400_000), clock.now()),
+
     /** `clientKey` is the client's address as the platform reports it (trusted, never client-chosen). */
     async register(input: RegisterBody, clientKey: string): Promise<IssuedSession> {
       await pass([{ key: `register:client:${clientKey}`, rule: rules.register }], (_key, seconds) =>

@@ -282,4 +282,17 @@ export const throttleStore = (db: Db) => ({
     )?.locked_until ?? null,
 
   clear: (key: string) => db.exec(`DELETE FROM login_throttle WHERE key = $1`, [key]),
+
+  /**
+   * Forgets keys that hold no state any more: their window ended long ago (every rule's window
+   * is at most `staleBefore` old) and no lock is running, so their next attempt starts afresh
+   * with or without the row. Without this every address that ever signed in or opened a share
+   * would keep a row.
+   */
+  sweep: (staleBefore: Date, now: Date) =>
+    db.exec(
+      `DELETE FROM login_throttle
+        WHERE window_started_at < $1 AND (locked_until IS NULL OR locked_until <= $2)`,
+      [staleBefore, now],
+    ),
 });

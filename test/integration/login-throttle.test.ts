@@ -213,4 +213,33 @@ describe('registration throttle', () => {
       expect(created.n).toBe(registerPolicy.perClient.limit);
     },
   );
+
+  it('forgets throttle rows that hold nothing any more, and keeps the ones that still count', async () => {
+    const stale = client('stale');
+    const counting = client('counting');
+    const locked = client('locked');
+    for (const c of [stale, counting, locked]) {
+      await attempt(() => auth.login({ email: email('nobody'), password: 'wrong password' }, c));
+    }
+    // Lock one address for good measure: the per-client limit of failures.
+    for (let i = 0; i < loginPolicy.perClient.limit; i++) {
+      await attempt(() => auth.login({ email: email('nobody'), password: 'wrong password' }, locked));
+    }
+    const keys = async () =>
+      (await db.many<{ key: string }>(`SELECT key FROM login_throttle`)).map((r) => r.key).join(' ');
+    expect(await keys()).toContain(stale);
+    later(25 * 3600_000);
+    // A fresh attempt after a day: its window is new, so its row must stay.
+    await attempt(() => auth.login({ email: email('nobody'), password: 'wrong password' }, counting));
+    await db.exec(`UPDATE login_throttle SET locked_until = $2 WHERE key LIKE $1`, [
+      `%${locked}%`,
+      new Date(now.getTime() + 600_000),
+    ]);
+    const swept = await auth.sweepThrottles();
+    expect(swept).toBeGreaterThan(0);
+    const left = await keys();
+    expect(left).not.toContain(stale);
+    expect(left).toContain(counting);
+    expect(left).toContain(locked);
+  });
 });
