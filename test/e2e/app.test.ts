@@ -1,20 +1,29 @@
 /**
  * End-to-end: the built SPA in real headless Chromium against the whole product (local host,
- * PGlite, Azurite, fake upstream, fake Stripe). One stack for every scenario: starting one costs
- * more than most scenarios do. Each scenario signs up its own user.
+ * PGlite, Azurite, fake upstream, fake Stripe, the offline Google sign-in). One stack for every
+ * scenario: starting one costs more than most scenarios do. Each scenario signs up its own user.
  */
 import { afterAll, beforeAll, inject } from 'vitest';
+import { startFakeIdentity } from '../../dev/fake-identity/server';
 import { startStack } from '../helpers/stack';
-import { e2e, launchBrowser } from './browser';
+import { e2e, GOOGLE_CLIENT, launchBrowser } from './browser';
 import { billingScenarios } from './scenarios/billing';
 import { chatScenarios } from './scenarios/chat';
 import { documentScenarios } from './scenarios/documents';
 import { draftScenarios } from './scenarios/drafts';
 import { featureScenarios } from './scenarios/features';
 import { layoutScenarios } from './scenarios/layout';
+import { memoryScenarios } from './scenarios/memory';
+import { signInScenarios } from './scenarios/signin';
 import { demoBannerScenarios, versionScenarios } from './scenarios/versions';
 
 beforeAll(async () => {
+  // Its consent page is where a person says who signs in, as with `npm start`.
+  e2e.google = await startFakeIdentity({
+    kind: 'google',
+    clientId: GOOGLE_CLIENT.id,
+    clientSecret: GOOGLE_CLIENT.secret,
+  });
   [e2e.stack, e2e.browser] = await Promise.all([
     // The name the local host gives its offline demo model: the web app shows a banner for it.
     startStack({
@@ -23,9 +32,9 @@ beforeAll(async () => {
       env: {
         UPSTREAM_NAME: 'offline-demo',
         REGISTRATIONS_PER_CLIENT_PER_HOUR: '1000',
-        // Memory has no screen yet (its API is covered by test/integration/memories.test.ts); its
-        // extraction calls would be billed and seen upstream by scenarios that count both.
-        MEMORY_ENABLED: 'false',
+        GOOGLE_CLIENT_ID: GOOGLE_CLIENT.id,
+        GOOGLE_CLIENT_SECRET: GOOGLE_CLIENT.secret,
+        GOOGLE_ISSUER: e2e.google.issuer,
       },
     }),
     launchBrowser(),
@@ -35,6 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await e2e.browser?.close();
   await e2e.stack?.close();
+  await e2e.google?.close();
 });
 
 chatScenarios();
@@ -45,3 +55,5 @@ versionScenarios();
 demoBannerScenarios();
 featureScenarios();
 documentScenarios();
+memoryScenarios();
+signInScenarios();

@@ -4,13 +4,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { FakeIdentity } from '../../dev/fake-identity/server';
 import type { Stack } from '../helpers/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = path.resolve(__dirname, 'screenshots');
 
 /** The stack and browser every scenario shares, set up by app.test.ts before any scenario runs. */
-export const e2e = {} as { stack: Stack; browser: Browser };
+export const e2e = {} as { stack: Stack; browser: Browser; google: FakeIdentity };
+
+/** The client the offline Google provider knows the app as. */
+export const GOOGLE_CLIENT = { id: 'e2e-google-client', secret: 'e2e-google-secret' } as const;
 
 export async function launchBrowser(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) {

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2e, openPage, screenshot, signUp, type TestPage } from '../browser';
+import { e2e, openPage, pageApi, screenshot, signUp, type TestPage } from '../browser';
 
 let tab: TestPage;
 let page: Page;
@@ -13,6 +13,9 @@ export const billingScenarios = () =>
       tab = await openPage(e2e.browser);
       page = tab.page;
       await signUp(page, e2e.stack.url);
+      // These scenarios follow what one reply costs; memory extraction after it is billed as usage
+      // of its own (test/e2e/scenarios/memory.ts, test/integration/memories.test.ts).
+      expect((await pageApi(page, 'PATCH', '/api/settings', { memoryEnabled: false })).status).toBe(200);
     });
 
     afterAll(() => tab?.close());

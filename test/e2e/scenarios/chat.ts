@@ -73,8 +73,8 @@ export const chatScenarios = () =>
       expect(stoppedText.length).toBeGreaterThan(0);
       expect(stoppedText).not.toContain('word59');
       await page.getByRole('button', { name: 'Stop reply' }).waitFor({ state: 'hidden' });
-      const asked = stack().upstream.requests.find((r) =>
-        JSON.stringify(r.body).includes('Count slowly for me'),
+      const asked = stack().upstream.requests.find(
+        (r) => r.body.response_format === undefined && JSON.stringify(r.body).includes('Count slowly for me'),
       );
       expect(asked?.body.model).toBe('google/gemma-3-27b-it:free');
 
@@ -156,8 +156,9 @@ export const chatScenarios = () =>
       await expect
         .poll(() => lastReply().getByRole('group', { name: 'Versions' }).textContent())
         .toContain('2/2');
-      const asked = stack().upstream.requests.filter((r) =>
-        JSON.stringify(r.body).includes('This will break'),
+      // The reply requests only: memory extraction quotes the message too, in a request of its own.
+      const asked = stack().upstream.requests.filter(
+        (r) => r.body.response_format === undefined && JSON.stringify(r.body).includes('This will break'),
       );
       const last = asked.at(-1)?.body as { messages: { role: string; content: unknown }[] };
       expect(

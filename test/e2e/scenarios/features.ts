@@ -6,10 +6,10 @@ import { e2e, openPage, screenshot, seriousA11yViolations, signUp } from '../bro
 /** A free model: e2e accounts have no credits. */
 const MODEL = 'google/gemma-3-27b-it:free';
 
-/** The chat request bodies the upstream received (title requests left out). */
+/** The chat request bodies the upstream received (title and memory-extraction requests left out). */
 const chatRequests = () =>
   e2e.stack.upstream.requests
-    .filter((r) => r.path.endsWith('/chat/completions'))
+    .filter((r) => r.path.endsWith('/chat/completions') && r.body.response_format === undefined)
     .map(
       (r) =>
         r.body as {
@@ -46,7 +46,7 @@ export const featureScenarios = () =>
       // The starter presets are there for a new account.
       await page.getByRole('heading', { name: 'Quick answers' }).waitFor();
 
-      const form = page.locator('.page-section').first().locator('form.preset-form').last();
+      const form = page.getByRole('region', { name: 'Presets' }).locator('form.preset-form').last();
       await form.getByLabel('Name').fill('Haiku poet');
       await form.getByLabel('Model').fill(MODEL);
       await form.getByLabel('System prompt').fill('Answer only in haiku.');

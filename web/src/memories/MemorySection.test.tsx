@@ -156,4 +156,23 @@ describe('MemorySection', () => {
     expect(settings).toHaveBeenCalledWith({ memoryEnabled: false });
     expect(screen.getByText(/Memory is off/)).toBeTruthy();
   });
+
+  it('shows the choice at once, and puts it back with the reason when the server refuses it', async () => {
+    vi.spyOn(api, 'memories').mockResolvedValue({ memories: [] });
+    let refuse: (err: Error) => void = () => undefined;
+    vi.spyOn(api, 'updateSettings').mockReturnValue(
+      new Promise((_, reject) => {
+        refuse = reject;
+      }),
+    );
+    renderSection();
+    const toggle = await screen.findByRole<HTMLInputElement>('switch', { name: 'Remember what I tell you' });
+    fireEvent.click(toggle);
+    expect(toggle.checked).toBe(false);
+    refuse(new ApiError(503, 'unavailable', 'The service is unavailable right now. Try again in a moment.'));
+    await waitFor(() => expect(toggle.checked).toBe(true));
+    expect(screen.getByRole('alert').textContent).toBe(
+      'The service is unavailable right now. Try again in a moment.',
+    );
+  });
 });

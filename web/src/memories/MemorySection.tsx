@@ -147,32 +147,34 @@ function AddMemory({ onAdded }: { onAdded: (m: Memory) => void }) {
 function MemorySwitch() {
   const session = useSession();
   const user = session.state.status === 'signed-in' ? session.state.user : null;
-  const [busy, setBusy] = useState(false);
+  /** What was just chosen, shown at once while the server saves it. */
+  const [saving, setSaving] = useState<boolean | null>(null);
   const [error, setError] = useState<string | null>(null);
   if (!user) return null;
+  const on = saving ?? user.memoryEnabled;
   return (
     <div class="memory-switch">
       <label class="switch-label">
         <input
           type="checkbox"
           role="switch"
-          checked={user.memoryEnabled}
-          disabled={busy}
+          checked={on}
+          disabled={saving !== null}
           onChange={(e) => {
             const memoryEnabled = e.currentTarget.checked;
-            setBusy(true);
+            setSaving(memoryEnabled);
             setError(null);
             api
               .updateSettings({ memoryEnabled })
               .then(() => session.refresh())
               .catch((err: unknown) => setError((err as Error).message))
-              .finally(() => setBusy(false));
+              .finally(() => setSaving(null));
           }}
         />
         Remember what I tell you
       </label>
       <p class="field-hint">
-        {user.memoryEnabled
+        {on
           ? 'After each reply, facts and preferences you state about yourself are kept, and the relevant ones are used in later chats. An incognito chat (an option on a new chat) is left out.'
           : 'Memory is off: nothing new is remembered and nothing below is used in chats.'}
       </p>
