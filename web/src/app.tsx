@@ -53,6 +53,7 @@ function Shell() {
   const list = useConversationList();
   const catalogue = useModels();
   const [modelId, setModelId] = useState<string | null>(null);
+  const [imagesAttached, setImagesAttached] = useState(false);
   const drawer = useMediaQuery('(max-width: 768px)');
   const [drawerOpen, setDrawerOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);
@@ -117,6 +118,7 @@ function Shell() {
           list={list}
           onModelFromConversation={setModelId}
           onPickModel={pickModel}
+          onImagesChange={setImagesAttached}
         />
       );
       break;
@@ -176,6 +178,7 @@ function Shell() {
               loading={catalogue.loading}
               error={catalogue.error}
               onSelect={pickModel}
+              needsVision={imagesAttached}
             />
           ) : (
             <Link class="back-link" href={lastChatPath()}>

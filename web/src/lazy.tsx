@@ -4,8 +4,12 @@ import { useEffect, useState } from 'preact/hooks';
 /**
  * A component whose code is a separate chunk, fetched the first time it renders (the billing and
  * usage pages stay out of the chat screen's initial JavaScript). No preact/compat needed.
+ * `inline`: a part of a screen rather than a page, which shows nothing until it is there.
  */
-export function lazyComponent<P extends object>(load: () => Promise<{ default: ComponentType<P> }>) {
+export function lazyComponent<P extends object>(
+  load: () => Promise<{ default: ComponentType<P> }>,
+  { inline = false } = {},
+) {
   let Loaded: ComponentType<P> | undefined;
   let pending: Promise<void> | undefined;
   const fetchOnce = () =>
@@ -34,6 +38,7 @@ export function lazyComponent<P extends object>(load: () => Promise<{ default: C
       };
     }, []);
     if (Loaded) return <Loaded {...props} />;
+    if (inline) return null;
     if (failed)
       return (
         <div class="page-state" role="alert">

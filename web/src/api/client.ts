@@ -41,6 +41,7 @@ import type {
 } from '../../../shared/contracts/presets';
 import type { PublicShareResponse, Share, SharesResponse } from '../../../shared/contracts/shares';
 import type { Document, UploadUrlBody } from '../../../shared/contracts/documents';
+import type { Image } from '../../../shared/contracts/images';
 
 /** Files up to this size go through `POST /api/documents`; larger ones through an upload link. */
 export const DIRECT_UPLOAD_MAX_BYTES = 4 * 1024 * 1024;
@@ -292,6 +293,36 @@ export function createApiClient(options: ApiClientOptions = {}) {
       signal,
     );
 
+  /** An image for a message, as multipart field `file`, with upload progress (fetch has none). */
+  function uploadImage(
+    file: File,
+    onProgress?: UploadProgress,
+    Xhr = XMLHttpRequest,
+    retried = false,
+  ): Promise<Image> {
+    return new Promise((resolve, reject) => {
+      const xhr = new Xhr();
+      xhr.open('POST', `${baseUrl}/api/images`);
+      if (csrfToken) xhr.setRequestHeader('x-csrf-token', csrfToken);
+      xhr.upload.onprogress = (e) => e.lengthComputable && onProgress?.(e.loaded / e.total);
+      xhr.onerror = () => reject(networkError());
+      xhr.onload = async () => {
+        const res = new Response(xhr.responseText, { status: xhr.status });
+        if (res.ok) return resolve(((await res.json()) as { image: Image }).image);
+        const error = await errorFrom(res);
+        if (error.code === 'csrf_failed' && !retried) {
+          await session().catch(() => undefined);
+          return uploadImage(file, onProgress, Xhr, true).then(resolve, reject);
+        }
+        if (error.status === 401) options.onUnauthenticated?.();
+        reject(error);
+      };
+      const form = new FormData();
+      form.append('file', file, file.name);
+      xhr.send(form);
+    });
+  }
+
   return {
     session,
     async register(body: { email: string; password: string; name?: string }) {
@@ -432,6 +463,9 @@ export function createApiClient(options: ApiClientOptions = {}) {
         },
       ),
     feedbackSummary: (days = 30) => json<FeedbackSummaryResponse>('GET', `/api/feedback?days=${days}`),
+    /** An image's bytes (owner only), for `<img src>`. */
+    imageUrl: (id: string) => `${baseUrl}/api/images/${encodeURIComponent(id)}`,
+    uploadImage,
   };
 }
 

@@ -33,11 +33,14 @@ export interface QueuedMessage {
   content: string;
   /** Search only these documents for this message (`sendMessageBody.documentIds`). */
   documentIds?: string[];
+  imageIds?: string[];
 }
 
 export interface SendOptions {
   /** Search only these documents for this message; none given: all the user's ready documents. */
   documentIds?: string[];
+  /** Uploaded images the message carries (`sendMessageBody.imageIds`). */
+  imageIds?: string[];
 }
 
 export interface Chat {
@@ -113,7 +116,7 @@ let localSeq = 0;
 let queueSeq = 0;
 
 type ReplyRequest =
-  | { kind: 'send'; content: string; parentId?: string | null; documentIds?: string[] }
+  | { kind: 'send'; content: string; parentId?: string | null; documentIds?: string[]; imageIds?: string[] }
   | { kind: 'regenerate'; messageId: string };
 
 /**
@@ -519,6 +522,7 @@ export function useChat(options: ChatOptions): Chat {
           siblingIds: [...(replaced?.siblingIds ?? []), userId],
           role: 'user',
           content: request.content,
+          imageIds: request.imageIds ?? [],
           status: 'complete',
           maxTokens: null,
         };
@@ -560,6 +564,7 @@ export function useChat(options: ChatOptions): Chat {
                   ...limits,
                   ...(request.parentId === undefined ? {} : { parentId: request.parentId }),
                   ...(request.documentIds?.length ? { documentIds: request.documentIds } : {}),
+                  ...(request.imageIds?.length ? { imageIds: request.imageIds } : {}),
                 },
                 r.onEvent,
                 controller.signal,
@@ -609,11 +614,12 @@ export function useChat(options: ChatOptions): Chat {
     async (content: string, options: SendOptions = {}): Promise<boolean> => {
       if (!content.trim()) return false;
       const documentIds = options.documentIds?.length ? { documentIds: options.documentIds } : {};
+      const imageIds = options.imageIds?.length ? { imageIds: options.imageIds } : {};
       if (phaseRef.current !== 'idle' || !opts.current.model || switchingRef.current) {
-        setQueued([...queuedRef.current, { id: ++queueSeq, content, ...documentIds }]);
+        setQueued([...queuedRef.current, { id: ++queueSeq, content, ...documentIds, ...imageIds }]);
         return true;
       }
-      return run({ kind: 'send', content, ...documentIds });
+      return run({ kind: 'send', content, ...documentIds, ...imageIds });
     },
     [run],
   );
@@ -628,6 +634,7 @@ export function useChat(options: ChatOptions): Chat {
       kind: 'send',
       content: next.content,
       ...(next.documentIds ? { documentIds: next.documentIds } : {}),
+      ...(next.imageIds ? { imageIds: next.imageIds } : {}),
     }).then((sent) => {
       if (sent) return;
       // Refused (no credits, rate limit): the rest would be too. All of it goes back to the composer.
@@ -648,7 +655,8 @@ export function useChat(options: ChatOptions): Chat {
     (userMessageId: string, content: string): Promise<boolean> => {
       const original = messagesRef.current.find((m) => m.id === userMessageId);
       if (!original || !content.trim() || phaseRef.current !== 'idle') return Promise.resolve(false);
-      return run({ kind: 'send', content, parentId: original.parentId });
+      // An edit keeps the images of the message it changes.
+      return run({ kind: 'send', content, parentId: original.parentId, imageIds: original.imageIds });
     },
     [run],
   );

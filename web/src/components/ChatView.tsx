@@ -125,6 +125,7 @@ interface ChatViewProps {
   list: ConversationList;
   onModelFromConversation: (modelId: string) => void;
   onPickModel: (model: Model) => void;
+  onImagesChange?: (attached: boolean) => void;
 }
 
 export function ChatView(props: ChatViewProps) {
@@ -350,6 +351,7 @@ export function ChatView(props: ChatViewProps) {
             onSend={chat.send}
             onStop={stop}
             inputRef={input}
+            onImagesChange={props.onImagesChange}
           />
         </div>
       )}

@@ -1,11 +1,25 @@
 import type { Ref } from 'preact';
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Model } from '../../../shared/contracts/models';
 import type { QueuedMessage, SendOptions } from '../chat/use-chat';
 import { DocumentPicker } from '../documents/DocumentPicker';
 import type { DraftUpdate } from '../chat/drafts';
 import { estimateCredits, estimateTokens, formatCredits, formatDollars, formatNumber } from '../format';
+import type { Attachment } from '../images/attachments';
+import type { AttachButton as Button, AttachmentStrip as Strip } from '../images/ImageAttach';
+import { lazyComponent } from '../lazy';
 import { CloseIcon, SendIcon, StopIcon } from './icons';
+
+// Uploading, thumbnails, paste and drop: their code loads with the composer, not before it.
+const images = () => import('../images/ImageAttach');
+const AttachButton = lazyComponent<Parameters<typeof Button>[0]>(
+  () => images().then((m) => ({ default: m.AttachButton })),
+  { inline: true },
+);
+const AttachmentStrip = lazyComponent<Parameters<typeof Strip>[0]>(
+  () => images().then((m) => ({ default: m.AttachmentStrip })),
+  { inline: true },
+);
 
 /** Roughly a page of text: the composer grows to this, then scrolls. */
 const MAX_HEIGHT_PX = 240;
@@ -104,6 +118,8 @@ interface ComposerProps {
   onSend: (text: string, options?: SendOptions) => Promise<boolean>;
   onStop: () => void;
   inputRef?: Ref<HTMLTextAreaElement>;
+  /** Whether images are attached (the model picker warns when its model reads none). */
+  onImagesChange?: (attached: boolean) => void;
 }
 
 export function Composer({
@@ -121,10 +137,14 @@ export function Composer({
   onSend,
   onStop,
   inputRef,
+  onImagesChange,
 }: ComposerProps) {
   const ownRef = useRef<HTMLTextAreaElement | null>(null);
   /** The documents the next messages are restricted to (none: all ready documents). */
   const [documentIds, setDocumentIds] = useState<string[]>([]);
+  const [attachments, setAttachments] = useState<Attachment[]>([]);
+  const attached = attachments.length > 0;
+  useEffect(() => onImagesChange?.(attached), [attached]);
 
   // Grow with the content up to a limit; measured before paint so the page never flickers.
   useLayoutEffect(() => {
@@ -144,15 +164,26 @@ export function Composer({
     if (document.activeElement === null || document.activeElement === document.body) ownRef.current?.focus();
   }, [busy]);
 
-  const canSend = !blockedReason && draft.trim().length > 0;
+  // Images go once all are uploaded, and only to a model that reads them.
+  const imagesReady = attachments.every((a) => a.image) && !(attached && model && !model.vision);
+  const canSend = !blockedReason && draft.trim().length > 0 && imagesReady;
 
   const submit = async () => {
     if (!canSend) return;
     const text = draft;
+    const sentImages = attachments;
     onDraftChange('');
-    // A refusal (no credits, rate limit) gives the text back.
-    const sent = documentIds.length ? onSend(text, { documentIds }) : onSend(text);
-    if (!(await sent)) onDraftChange((current) => current || text);
+    setAttachments([]);
+    const options = {
+      ...(documentIds.length ? { documentIds } : {}),
+      ...(attached ? { imageIds: sentImages.map((a) => a.image!.id) } : {}),
+    };
+    // A refusal (no credits, rate limit) gives the text and the images back.
+    const sent = Object.keys(options).length ? onSend(text, options) : onSend(text);
+    if (!(await sent)) {
+      onDraftChange((current) => current || text);
+      setAttachments((current) => (current.length ? current : sentImages));
+    }
   };
 
   const sendButton = (
@@ -170,6 +201,7 @@ export function Composer({
   return (
     <div class="composer-wrap">
       {onUnqueue && <QueuedList queued={queued} onUnqueue={onUnqueue} />}
+      <AttachmentStrip attachments={attachments} setAttachments={setAttachments} model={model} />
       <form
         class={busy ? 'composer is-busy' : 'composer'}
         onSubmit={(e) => {
@@ -177,6 +209,7 @@ export function Composer({
           void submit();
         }}
       >
+        <AttachButton attachments={attachments} setAttachments={setAttachments} />
         <label for="composer-input" class="visually-hidden">
           Message
         </label>

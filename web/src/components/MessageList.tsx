@@ -4,8 +4,15 @@ import type { Model } from '../../../shared/contracts/models';
 import type { ChatMessage } from '../chat/use-chat';
 import { AssistantMessage } from './AssistantMessage';
 import { PencilIcon } from './icons';
+import type { MessageImages as Images } from '../images/ImageAttach';
+import { lazyComponent } from '../lazy';
 import { MessageBoundary } from './MessageBoundary';
 import { VersionSwitcher } from './VersionSwitcher';
+
+const MessageImages = lazyComponent<Parameters<typeof Images>[0]>(
+  () => import('../images/ImageAttach').then((m) => ({ default: m.MessageImages })),
+  { inline: true },
+);
 
 /** Within this many pixels of the bottom the view follows new text; further up, it stays put. */
 const STICK_THRESHOLD_PX = 80;
@@ -105,6 +112,7 @@ function UserMessage({
         />
       ) : (
         <>
+          {message.imageIds.length > 0 && <MessageImages ids={message.imageIds} />}
           <div class="user-bubble">{message.content}</div>
           <div class="user-actions">
             <VersionSwitcher message={message} disabled={!idle} onSwitch={onSwitchVersion} />

@@ -1,7 +1,7 @@
 import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Model } from '../../../shared/contracts/models';
 import { formatCompact, formatPerMillion } from '../format';
-import { BrainIcon, CheckIcon, ChevronDownIcon, EyeIcon, SearchIcon } from './icons';
+import { AlertIcon, BrainIcon, CheckIcon, ChevronDownIcon, EyeIcon, SearchIcon } from './icons';
 
 type Filter = 'free' | 'vision' | 'reasoning';
 const FILTERS: { key: Filter; label: string }[] = [
@@ -16,6 +16,8 @@ interface ModelPickerProps {
   loading: boolean;
   error: string | null;
   onSelect: (model: Model) => void;
+  /** Images are attached: a model that reads none is flagged, and the list opens on Vision models. */
+  needsVision?: boolean;
 }
 
 /** "OpenAI: GPT-4o" → "GPT-4o": the provider is already in the id shown underneath. */
@@ -36,7 +38,7 @@ function matches(m: Model, words: string[], filters: Set<Filter>): boolean {
  * A searchable list of the catalogue (a combobox with a listbox): type to filter, chips narrow to
  * free / vision / reasoning models, arrows move, Enter picks, Esc closes.
  */
-export function ModelPicker({ models, selected, loading, error, onSelect }: ModelPickerProps) {
+export function ModelPicker({ models, selected, loading, error, onSelect, needsVision }: ModelPickerProps) {
   const [open, setOpen] = useState(false);
   const [query, setQuery] = useState('');
   const [filters, setFilters] = useState<Set<Filter>>(new Set());
@@ -85,7 +87,10 @@ export function ModelPicker({ models, selected, loading, error, onSelect }: Mode
     close(true);
   };
 
+  const blind = needsVision && selected && !selected.vision;
+
   const openPicker = () => {
+    if (blind) setFilters(new Set(['vision']));
     const index = selected ? visible.findIndex((m) => m.id === selected.id) : -1;
     setActive(Math.max(0, index));
     setOpen(true);
@@ -148,6 +153,11 @@ export function ModelPicker({ models, selected, loading, error, onSelect }: Mode
         <span class="visually-hidden">Model: </span>
         <span class="model-trigger-name">{label}</span>
         {selected?.free && <span class="badge badge-free">Free</span>}
+        {blind && (
+          <span class="badge badge-warning" title="This model cannot read the attached images">
+            <AlertIcon size={12} /> No images
+          </span>
+        )}
         <ChevronDownIcon size={16} />
       </button>
       {open && (
