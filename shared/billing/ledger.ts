@@ -57,6 +57,9 @@ export const ledgerStore = (db: Db) => ({
    * rows inserted earlier in the same transaction hold key-share locks on the user through
    * their foreign keys, and FOR UPDATE would deadlock two such transactions against each other.
    */
+  balance: (userId: string) =>
+    db.maybeOne<{ credits: number; held: number }>(`SELECT credits, held FROM users WHERE id = $1`, [userId]),
+
   lockBalance: (userId: string) =>
     db.maybeOne<{ credits: number; held: number; monthly_spend_cap_credits: number | null }>(
       `SELECT credits, held, monthly_spend_cap_credits FROM users WHERE id = $1 FOR NO KEY UPDATE`,

@@ -38,6 +38,14 @@ export interface Metering {
     tx: Db,
     s: { userId: string; generationId: string; model: ReplyModel; usage: UpstreamUsage },
   ): Promise<number>;
+  /**
+   * Whether the available balance (credits not held) covers the worst case of an internal call
+   * billed afterwards by `charge` (a title, a memory extraction): without it the operator would pay.
+   */
+  affords(
+    db: Db,
+    a: { userId: string; model: ReplyModel; promptTokens: number; maxTokens: number },
+  ): Promise<boolean>;
   charge(
     tx: Db,
     c: {
@@ -315,6 +323,13 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
         reference: `reply:${s.generationId}`,
         hold: s.model.free ? 0 : hold,
       });
+    },
+
+    async affords(db, a) {
+      if (a.model.free) return true;
+      const b = await ledgerStore(db).balance(a.userId);
+      if (!b) return false;
+      return Number(b.credits) - Number(b.held) >= worstCase(a.model, a.promptTokens, a.maxTokens, markup);
     },
 
     async charge(tx, c) {

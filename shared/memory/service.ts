@@ -1,3 +1,4 @@
+import { countMessageTokens } from '../chat/tokens';
 import { z } from 'zod';
 import type { Metering } from '../billing/metering';
 import { countTokens } from '../chat/tokens';
@@ -84,6 +85,9 @@ function parseJson(text: string): unknown {
 
 export type MemoryService = ReturnType<typeof memoryService>;
 
+/** The most an extraction may answer: a few short memories. */
+const EXTRACTION_TOKENS = 500;
+
 export function memoryService(deps: {
   db: Db;
   clock: Clock;
@@ -153,23 +157,30 @@ export function memoryService(deps: {
       const model = await deps.models.require(deps.model).catch(() => null);
       if (!model) return null;
       const existing = await store.list(userId);
+      const messages = [
+        { role: 'system' as const, content: EXTRACTION_INSTRUCTIONS },
+        {
+          role: 'user' as const,
+          content:
+            `Existing memories:\n${existing.map((m) => `[${m.id}] ${m.text}`).join('\n') || '(none)'}\n\n` +
+            `User: ${exchange.question.slice(0, 4000)}\n\nAssistant: ${exchange.answer.slice(0, 1500)}`,
+        },
+      ];
+      const promptTokens = messages.reduce((n, m) => n + countMessageTokens(m.content), 0);
+      // Extraction runs on a paid model after replies on free ones too: without credit to pay for
+      // it, nothing is extracted rather than the operator paying.
+      if (!(await deps.metering.affords(db, { userId, model, promptTokens, maxTokens: EXTRACTION_TOKENS }))) {
+        return null;
+      }
       const reply = await deps.upstream.complete({
         model: deps.model,
-        maxTokens: 500,
+        maxTokens: EXTRACTION_TOKENS,
         temperature: 0,
         responseFormat: {
           type: 'json_schema',
           json_schema: { name: 'memories', strict: true, schema: EXTRACTION_SCHEMA },
         },
-        messages: [
-          { role: 'system', content: EXTRACTION_INSTRUCTIONS },
-          {
-            role: 'user',
-            content:
-              `Existing memories:\n${existing.map((m) => `[${m.id}] ${m.text}`).join('\n') || '(none)'}\n\n` +
-              `User: ${exchange.question.slice(0, 4000)}\n\nAssistant: ${exchange.answer.slice(0, 1500)}`,
-          },
-        ],
+        messages,
       });
       const answer = extractionAnswer.parse(parseJson(reply.text));
       const vectors = answer.memories.length ? await embedder.embed(answer.memories.map((m) => m.text)) : [];

@@ -1,3 +1,4 @@
+import { countMessageTokens } from '../chat/tokens';
 import { conversationStore } from '../conversations/store';
 import type { Db } from '../db/db';
 import type { Metering } from '../billing/metering';
@@ -24,6 +25,8 @@ export const fallbackTitle = (text: string) => cleanTitle(text.trim().split(/\s+
 
 export type TitleService = ReturnType<typeof titleService>;
 
+const TITLE_TOKENS = 24;
+
 export function titleService(deps: {
   db: Db;
   upstream: ChatUpstream;
@@ -48,22 +51,25 @@ export function titleService(deps: {
         const row = await store.setTitleIfUntitled(userId, conversationId, fallbackTitle(question));
         return row ? row.title : null;
       }
-      const reply = await deps.upstream.complete({
-        model: deps.model,
-        maxTokens: 24,
-        messages: [
-          {
-            role: 'system',
-            content:
-              'Write a title of at most six words for the conversation below. ' +
-              'Answer with the title only: no quotes, no trailing period.',
-          },
-          {
-            role: 'user',
-            content: `User: ${question.slice(0, 2000)}\n\nAssistant: ${answer.slice(0, 1000)}`,
-          },
-        ],
-      });
+      const messages = [
+        {
+          role: 'system' as const,
+          content:
+            'Write a title of at most six words for the conversation below. ' +
+            'Answer with the title only: no quotes, no trailing period.',
+        },
+        {
+          role: 'user' as const,
+          content: `User: ${question.slice(0, 2000)}\n\nAssistant: ${answer.slice(0, 1000)}`,
+        },
+      ];
+      const promptTokens = messages.reduce((n, m) => n + countMessageTokens(m.content), 0);
+      // A user who cannot pay for the title call gets the first words: we never work unbilled.
+      if (!(await deps.metering.affords(deps.db, { userId, model, promptTokens, maxTokens: TITLE_TOKENS }))) {
+        const row = await store.setTitleIfUntitled(userId, conversationId, fallbackTitle(question));
+        return row ? row.title : null;
+      }
+      const reply = await deps.upstream.complete({ model: deps.model, maxTokens: TITLE_TOKENS, messages });
       const title = cleanTitle(reply.text) || fallbackTitle(question);
       return deps.db.tx(async (tx) => {
         // Billed like any reply, once per conversation, whether or not the user renamed it meanwhile.
