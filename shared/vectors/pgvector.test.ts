@@ -3,7 +3,7 @@ import { testDb, usingRealPostgres } from '../../test/helpers/db';
 import type { Db } from '../db/db';
 import { localLexicalEmbedder } from '../embeddings/lexical';
 import { vectorStoreContract } from './contract';
-import { enablePgvector, pgvectorStore, vectorMigrations } from './pgvector';
+import { enablePgvector, hnswIndexName, pgvectorStore, vectorMigrations } from './pgvector';
 
 const where = usingRealPostgres() ? 'PostgreSQL (TEST_DATABASE_URL)' : 'PGlite';
 
@@ -176,5 +176,156 @@ describe(`pgvector store on ${where}`, () => {
       `pgvector on ${where}: ingest ${2 * perUser} chunks × 384 d in ${ingestMs.toFixed(0)} ms; ` +
         `${mode} search over ${perUser} chunks: median ${times[7]!.toFixed(1)} ms, max ${times[14]!.toFixed(1)} ms`,
     );
+  });
+
+  it('keyword search splits CJK text into characters, in chunks and in questions', async () => {
+    const store = pgvectorStore(db);
+    const texts = ['发票在周一到达财务部', '会议改到周五下午', 'The invoice arrived on Monday'];
+    await store.replaceDocumentChunks({
+      userId: 'u-cjk',
+      documentId: 'd1',
+      model: 'm',
+      dimensions: 2,
+      chunks: texts.map((text, index) => ({ index, page: 1, text, tokens: 8, embedding: [1, 0] })),
+    });
+    const find = async (text: string) =>
+      (await store.search({ userId: 'u-cjk', embedding: [0, 0], text, model: 'm', limit: 5 })).map(
+        (h) => h.index,
+      );
+    // Neither question is a word of the chunk as written (no spaces in Chinese).
+    expect((await find('发票什么时候到'))[0]).toBe(0);
+    expect((await find('会议'))[0]).toBe(1);
+    expect(await find('invoice')).toEqual([2]);
+  });
+
+  it('word counts follow every write, and a deleted document leaves none of its words behind', async () => {
+    const store = pgvectorStore(db);
+    const put = (userId: string, documentId: string, texts: string[]) =>
+      store.replaceDocumentChunks({
+        userId,
+        documentId,
+        model: 'm',
+        dimensions: 2,
+        chunks: texts.map((text, index) => ({ index, page: 1, text, tokens: 3, embedding: [1, 0] })),
+      });
+    const counts = async (userId: string) =>
+      Object.fromEntries(
+        (
+          await db.many<{ term: string; chunks: number }>(
+            'SELECT term, chunks FROM document_chunk_terms WHERE user_id = $1 ORDER BY term',
+            [userId],
+          )
+        ).map((r) => [r.term, r.chunks]),
+      );
+    await put('u-count', 'd1', ['apple pear', 'apple plum apple']);
+    await put('u-count', 'd2', ['pear fig']);
+    await put('u-count-other', 'd1', ['apple kiwi']);
+    expect(await counts('u-count')).toEqual({ apple: 2, pear: 2, plum: 1, fig: 1 });
+    await put('u-count', 'd1', ['quince']);
+    expect(await counts('u-count')).toEqual({ pear: 1, fig: 1, quince: 1 });
+    await store.deleteDocument('u-count', 'd1');
+    await store.deleteDocument('u-count', 'd2');
+    expect(await counts('u-count')).toEqual({});
+    expect(
+      await db.maybeOne('SELECT 1 FROM document_chunk_totals WHERE user_id = $1', ['u-count']),
+    ).toBeNull();
+    expect(await counts('u-count-other')).toEqual({ apple: 1, kiwi: 1 });
+  });
+
+  it('chunks stored before the keyword migration are found after it, CJK split and counted', async () => {
+    const old = await testDb();
+    try {
+      // The schema as 050 left it, with a chunk in it.
+      await old.exec(
+        'DROP TABLE document_chunks, document_chunk_terms, document_chunk_totals CASCADE; DROP FUNCTION search_words',
+      );
+      await old.exec(vectorMigrations.find((m) => m.id === '050_document_chunks')!.sql);
+      await old.exec(
+        `INSERT INTO document_chunks (user_id, document_id, idx, page, text, tokens, model, dims)
+         VALUES ('u-old', 'd1', 0, 3, '旧文件里的合同条款', 5, 'm', 2), ('u-old', 'd1', 1, 4, 'termination clause', 2, 'm', 2)`,
+      );
+      await old.exec(vectorMigrations.find((m) => m.id === '051_keyword_search')!.sql);
+      const store = pgvectorStore(old);
+      const hits = await store.search({
+        userId: 'u-old',
+        embedding: [0, 0],
+        text: '合同',
+        model: 'm',
+        limit: 5,
+      });
+      expect(hits.map((h) => [h.index, h.page])).toEqual([[0, 3]]);
+      const clause = await store.search({
+        userId: 'u-old',
+        embedding: [0, 0],
+        text: 'clause',
+        model: 'm',
+        limit: 5,
+      });
+      expect(clause.map((h) => h.index)).toEqual([1]);
+      expect(await old.one('SELECT chunks FROM document_chunk_totals WHERE user_id = $1', ['u-old'])).toEqual(
+        { chunks: 2 },
+      );
+    } finally {
+      await old.close();
+    }
+  });
+
+  it('past the exact-scan size the HNSW index answers, still within the user and the documents asked', async (ctx) => {
+    ctx.skip(!(await pgvectorStore(db).hasVectorSearch()), 'pgvector is not installed here');
+    // Exact scan only up to 10 chunks, so that a few dozen take the index path.
+    const store = pgvectorStore(db, { exactScanMax: 10 });
+    const dims = 8;
+    const unit = (v: number[]) => {
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const toward = (axis: number, noise: number) =>
+      unit(
+        Array.from(
+          { length: dims },
+          (_, i) => (i === axis ? 1 : 0) + noise * Math.sin(i * 7 + axis * 13 + noise * 101),
+        ),
+      );
+    const put = (userId: string, documentId: string, vectors: number[][]) =>
+      store.replaceDocumentChunks({
+        userId,
+        documentId,
+        model: 'hnsw-test',
+        dimensions: dims,
+        chunks: vectors.map((embedding, index) => ({
+          index,
+          page: 1,
+          text: `chunk ${index}`,
+          tokens: 2,
+          embedding,
+        })),
+      });
+    // A neighbour owns hundreds of chunks nearer the question than any of ours.
+    await put(
+      'u-hnsw-neighbour',
+      'n1',
+      Array.from({ length: 400 }, (_, i) => toward(0, 0.001 * (i + 1))),
+    );
+    await put(
+      'u-hnsw',
+      'far',
+      Array.from({ length: 30 }, (_, i) => toward(3, 0.01 * (i + 1))),
+    );
+    await put('u-hnsw', 'near', [toward(0, 0.5), toward(0, 0.9), toward(5, 0.1)]);
+    const ask = (documentIds?: string[]) =>
+      store.search({
+        userId: 'u-hnsw',
+        embedding: toward(0, 0),
+        text: '',
+        model: 'hnsw-test',
+        documentIds,
+        limit: 3,
+      });
+    const hits = await ask();
+    expect(hits.map((h) => `${h.documentId}#${h.index}`)).toEqual(['near#0', 'near#1', expect.any(String)]);
+    expect(hits.every((h) => h.documentId !== 'n1')).toBe(true);
+    expect((await ask(['far'])).every((h) => h.documentId === 'far')).toBe(true);
+    const idx = await db.maybeOne(`SELECT 1 FROM pg_indexes WHERE indexname = $1`, [hnswIndexName(dims)]);
+    expect(idx).not.toBeNull();
   });
 });

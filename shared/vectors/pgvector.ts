@@ -44,6 +44,151 @@ BEGIN
 END $$;
 `;
 
+/** The per-user word counts recomputed from the chunks (writes wait meanwhile). */
+const REBUILD_KEYWORD_COUNTS = `
+LOCK TABLE document_chunks IN SHARE MODE;
+DELETE FROM document_chunk_terms;
+DELETE FROM document_chunk_totals;
+INSERT INTO document_chunk_terms (user_id, term, chunks)
+SELECT c.user_id, t.term, count(*)
+  FROM document_chunks c CROSS JOIN LATERAL unnest(tsvector_to_array(c.tsv)) AS t(term)
+ GROUP BY 1, 2;
+INSERT INTO document_chunk_totals (user_id, chunks) SELECT user_id, count(*) FROM document_chunks GROUP BY 1;
+`;
+
+/**
+ * Keyword search from the GIN index instead of a scan of every chunk: the chunk's words as a
+ * stored tsvector (CJK text split into characters, which the 'simple' parser would keep as one
+ * word per run of script), and per user the number of chunks holding each word, kept by
+ * triggers so that any writer (COPY included) keeps them right. The counts give BM25's inverse
+ * document frequency without counting matches at query time.
+ *
+ * Rebuilding the counts from the chunks is idempotent: this migration backfills the chunks of
+ * 050 (whose tsv had no CJK splitting, so the column is recomputed) and may run again.
+ */
+const KEYWORD_SEARCH = `
+CREATE OR REPLACE FUNCTION search_words(t text) RETURNS text
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  AS $fn$ SELECT regexp_replace(t, '([\\u3040-\\u30ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff])', ' \\1 ', 'g') $fn$;
+
+DO $$
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1 FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE a.attrelid = 'document_chunks'::regclass AND a.attname = 'tsv' AND NOT a.attisdropped
+       AND pg_get_expr(d.adbin, d.adrelid) LIKE '%search_words%'
+  ) THEN
+    ALTER TABLE document_chunks DROP COLUMN IF EXISTS tsv;
+    ALTER TABLE document_chunks
+      ADD COLUMN tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_words(text))) STORED;
+  END IF;
+END $$;
+CREATE INDEX IF NOT EXISTS document_chunks_tsv ON document_chunks USING gin (tsv);
+
+-- Zero counts are deleted: a deleted document leaves none of its words behind.
+CREATE TABLE IF NOT EXISTS document_chunk_terms (
+  user_id text NOT NULL,
+  term text NOT NULL,
+  chunks integer NOT NULL,
+  PRIMARY KEY (user_id, term)
+);
+CREATE TABLE IF NOT EXISTS document_chunk_totals (
+  user_id text PRIMARY KEY,
+  chunks integer NOT NULL
+);
+
+CREATE OR REPLACE FUNCTION document_chunk_terms_count() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  -- One writer per user at a time, taken in user order: the counts are shared by all of a
+  -- user's documents, and two replaces updating them in different orders would deadlock.
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    PERFORM pg_advisory_xact_lock(hashtextextended(u.user_id, 5001))
+       FROM (SELECT DISTINCT user_id FROM old_rows ORDER BY 1) u;
+    UPDATE document_chunk_terms s SET chunks = s.chunks - o.n
+      FROM (SELECT r.user_id, t.term, count(*) AS n
+              FROM old_rows r CROSS JOIN LATERAL unnest(tsvector_to_array(r.tsv)) AS t(term)
+             GROUP BY 1, 2) o
+     WHERE s.user_id = o.user_id AND s.term = o.term;
+    DELETE FROM document_chunk_terms s
+     USING (SELECT DISTINCT r.user_id, t.term
+              FROM old_rows r CROSS JOIN LATERAL unnest(tsvector_to_array(r.tsv)) AS t(term)) o
+     WHERE s.user_id = o.user_id AND s.term = o.term AND s.chunks <= 0;
+    UPDATE document_chunk_totals s SET chunks = s.chunks - o.n
+      FROM (SELECT user_id, count(*) AS n FROM old_rows GROUP BY 1) o WHERE s.user_id = o.user_id;
+    DELETE FROM document_chunk_totals s USING (SELECT DISTINCT user_id FROM old_rows) o
+     WHERE s.user_id = o.user_id AND s.chunks <= 0;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    PERFORM pg_advisory_xact_lock(hashtextextended(u.user_id, 5001))
+       FROM (SELECT DISTINCT user_id FROM new_rows ORDER BY 1) u;
+    INSERT INTO document_chunk_terms (user_id, term, chunks)
+    SELECT r.user_id, t.term, count(*)
+      FROM new_rows r CROSS JOIN LATERAL unnest(tsvector_to_array(r.tsv)) AS t(term)
+     GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (user_id, term) DO UPDATE SET chunks = document_chunk_terms.chunks + EXCLUDED.chunks;
+    INSERT INTO document_chunk_totals (user_id, chunks)
+    SELECT user_id, count(*) FROM new_rows GROUP BY 1 ORDER BY 1
+    ON CONFLICT (user_id) DO UPDATE SET chunks = document_chunk_totals.chunks + EXCLUDED.chunks;
+  END IF;
+  RETURN NULL;
+END $fn$;
+
+DROP TRIGGER IF EXISTS document_chunks_terms_insert ON document_chunks;
+DROP TRIGGER IF EXISTS document_chunks_terms_delete ON document_chunks;
+DROP TRIGGER IF EXISTS document_chunks_terms_update ON document_chunks;
+CREATE TRIGGER document_chunks_terms_insert AFTER INSERT ON document_chunks
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION document_chunk_terms_count();
+CREATE TRIGGER document_chunks_terms_delete AFTER DELETE ON document_chunks
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION document_chunk_terms_count();
+CREATE TRIGGER document_chunks_terms_update AFTER UPDATE ON document_chunks
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION document_chunk_terms_count();
+
+${REBUILD_KEYWORD_COUNTS}
+`;
+
+/**
+ * Below this many chunks in scope the vectors are compared one by one: as fast as the index at
+ * that size, and exact. Above it, HNSW; with iterative scan (pgvector 0.8) the index keeps
+ * walking until enough of the asking user's chunks are found, instead of returning the
+ * nearest of everyone's and filtering most of them away.
+ */
+export const EXACT_SCAN_MAX = 5000;
+
+/**
+ * HNSW indexes for the vector sizes some user already has more than EXACT_SCAN_MAX chunks of
+ * (the store makes the others when a user first passes that: createHnswIndex). Needs pgvector
+ * 0.5; without it search stays exact.
+ */
+const VECTOR_INDEXES = `
+DO $$
+DECLARE
+  ext_schema text;
+  ext_version text;
+  d integer;
+BEGIN
+  SELECT n.nspname, e.extversion INTO ext_schema, ext_version
+    FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector';
+  IF ext_schema IS NULL OR string_to_array(ext_version, '.')::int[] < ARRAY[0, 5] OR NOT EXISTS (
+    SELECT 1 FROM pg_attribute
+     WHERE attrelid = 'document_chunks'::regclass AND attname = 'embedding' AND NOT attisdropped
+  ) THEN
+    RETURN;
+  END IF;
+  -- The sizes are read first: an index cannot be built while a query on its table is open.
+  FOREACH d IN ARRAY coalesce(
+    (SELECT array_agg(DISTINCT dims) FROM (
+       SELECT dims FROM document_chunks WHERE dims <= 2000 AND embedding IS NOT NULL
+        GROUP BY user_id, dims HAVING count(*) > ${EXACT_SCAN_MAX}) big),
+    '{}'::int[]
+  ) LOOP
+    EXECUTE format(
+      'CREATE INDEX IF NOT EXISTS %I ON document_chunks USING hnsw ((embedding::%I.vector(%s)) %I.vector_cosine_ops) WHERE dims = %s',
+      'document_chunks_hnsw_' || d, ext_schema, d, ext_schema, d);
+  END LOOP;
+END $$;
+`;
+
 export const vectorMigrations: Migration[] = [
   {
     id: '050_document_chunks',
@@ -69,56 +214,86 @@ export const vectorMigrations: Migration[] = [
       ${ENABLE_PGVECTOR}
     `,
   },
+  { id: '051_keyword_search', sql: KEYWORD_SEARCH },
+  { id: '052_vector_indexes', sql: VECTOR_INDEXES },
 ];
+
+/** For bulk loads that ran with the triggers off; the same statements the migration ends with. */
+export async function rebuildKeywordCounts(db: Db): Promise<void> {
+  await db.tx((tx) => tx.exec(REBUILD_KEYWORD_COUNTS));
+}
 
 /** Adds the vector column if pgvector has become available since the migration ran. */
 export async function enablePgvector(db: Db): Promise<void> {
   await db.exec(ENABLE_PGVECTOR);
 }
 
+/** A lexeme as a tsquery, verbatim: the words come from to_tsvector already normalised. */
+const lexemeQuery = (term: string) =>
+  `('''' || replace(replace(${term}, '\\', '\\\\'), '''', '''''') || '''')::tsquery`;
+
+/** Chunks a keyword search reads from the index at most, per word list (see keywordSql). */
+export const KEYWORD_CANDIDATES = 2000;
+
 /**
  * Keyword ranking for questions, not search-box syntax: a chunk matches when it holds any
  * word of the question (websearch_to_tsquery would ask for all of them, and a whole question
  * is almost never in one chunk). PostgreSQL's own ranks know nothing of how rare a word is,
- * so each word weighs its BM25 inverse document frequency among the chunks searched. English
- * function words are no evidence and are left out, and so are words in most of those chunks
- * when the question has rarer ones (else "contract" would match every chunk of a contract).
+ * so each word weighs its BM25 inverse document frequency among the user's chunks, read from
+ * the counts the triggers keep. English function words are no evidence and are left out, and
+ * so are words in most of the user's chunks when the question has rarer ones.
+ *
+ * Only chunks the GIN index finds are scored, never the user's whole set: those holding one of
+ * the rarest words, as many words as keep their chunks within KEYWORD_CANDIDATES, plus up to
+ * that many holding every word. A chunk whose only words are common ones (a long tail that
+ * would otherwise be read whole) can thus be missed; it would rank below the rare-word
+ * chunks anyway, and the vector ranking still sees it.
  * $1 user, $2 document ids or null, $3 candidates.
  */
 const keywordSql = (text: string) => `
-  SELECT 'k' AS side, row_number() OVER (ORDER BY k.r DESC, k.document_id, k.idx) AS rank,
-         c.document_id, c.idx, c.page, c.text, NULL::float8 AS similarity
-    FROM (
-      WITH scope AS (
-             SELECT document_id, idx, tsv FROM document_chunks
-              WHERE user_id = $1 AND ($2::text[] IS NULL OR document_id = ANY($2::text[]))
-           ),
-           terms AS MATERIALIZED (
-             SELECT DISTINCT t AS term FROM unnest(tsvector_to_array(to_tsvector('simple', ${text}))) AS t
-              WHERE to_tsvector('english', t) <> ''::tsvector
-           ),
-           total AS MATERIALIZED (SELECT count(*) AS n FROM scope),
-           dfs AS MATERIALIZED (
-             SELECT to_tsquery('simple', quote_literal(terms.term)) AS query,
-                    ln(1 + (total.n - df.n + 0.5) / (df.n + 0.5)) AS idf,
-                    total.n >= 4 AND df.n > 0.6 * total.n AS common
-               FROM terms CROSS JOIN total
-               CROSS JOIN LATERAL (
-                 SELECT count(*) AS n FROM scope WHERE scope.tsv @@ to_tsquery('simple', quote_literal(terms.term))
-               ) df
-              WHERE df.n > 0
-           ),
-           weights AS MATERIALIZED (
-             SELECT query, idf FROM dfs
-              WHERE NOT common OR NOT EXISTS (SELECT 1 FROM dfs rare WHERE NOT rare.common)
-           )
-      SELECT s.document_id, s.idx, sum(w.idf) AS r
-        FROM scope s JOIN weights w ON s.tsv @@ w.query
-       GROUP BY s.document_id, s.idx
-       ORDER BY r DESC, s.document_id, s.idx
-       LIMIT $3
-    ) k
-    JOIN document_chunks c ON c.user_id = $1 AND c.document_id = k.document_id AND c.idx = k.idx`;
+  WITH words AS MATERIALIZED (
+         SELECT DISTINCT w AS term FROM unnest(tsvector_to_array(to_tsvector('simple', search_words(${text})))) AS w
+          WHERE to_tsvector('english', w) <> ''::tsvector
+       ),
+       terms AS MATERIALIZED (
+         SELECT s.term, s.chunks AS df, ln(1 + (t.chunks - s.chunks + 0.5) / (s.chunks + 0.5)) AS idf,
+                t.chunks >= 4 AND s.chunks > 0.6 * t.chunks AS common
+           FROM words w
+           JOIN document_chunk_terms s ON s.user_id = $1 AND s.term = w.term AND s.chunks > 0
+           JOIN document_chunk_totals t ON t.user_id = $1
+       ),
+       weights AS MATERIALIZED (
+         SELECT term, idf, ${lexemeQuery('term')} AS query, sum(df) OVER (ORDER BY df, term) AS running
+           FROM terms
+          WHERE NOT common OR NOT EXISTS (SELECT 1 FROM terms rare WHERE NOT rare.common)
+       ),
+       candidates AS MATERIALIZED (
+         SELECT c.document_id, c.idx
+           FROM weights w
+           CROSS JOIN LATERAL (
+             SELECT document_id, idx FROM document_chunks
+              WHERE user_id = $1 AND ($2::text[] IS NULL OR document_id = ANY($2::text[])) AND tsv @@ w.query
+           ) c
+          WHERE w.running <= ${KEYWORD_CANDIDATES}
+         UNION
+         (SELECT document_id, idx FROM document_chunks
+           WHERE user_id = $1 AND ($2::text[] IS NULL OR document_id = ANY($2::text[]))
+             AND tsv @@ (SELECT string_agg(query::text, ' & ')::tsquery FROM weights)
+           LIMIT ${KEYWORD_CANDIDATES})
+       ),
+       scored AS (
+         SELECT k.document_id, k.idx, sum(w.idf) AS r
+           FROM candidates k
+           JOIN document_chunks c ON c.user_id = $1 AND c.document_id = k.document_id AND c.idx = k.idx
+           JOIN weights w ON c.tsv @@ w.query
+          GROUP BY k.document_id, k.idx
+          ORDER BY r DESC, k.document_id, k.idx
+          LIMIT $3
+       )
+  SELECT c.document_id, c.idx, c.page, c.text, NULL::float8 AS similarity
+    FROM scored s
+    JOIN document_chunks c ON c.user_id = $1 AND c.document_id = s.document_id AND c.idx = s.idx
+   ORDER BY s.r DESC, s.document_id, s.idx`;
 
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const vectorLiteral = (v: number[]) => `[${v.join(',')}]`;
@@ -130,30 +305,76 @@ export interface PgvectorStore extends VectorStore {
   hasVectorSearch(): Promise<boolean>;
 }
 
+interface VectorSql {
+  /** Schema-qualified names: the extension may live outside this connection's search_path. */
+  schema: string;
+  type: string;
+  distance: string;
+  /** HNSW indexes (pgvector 0.5) and their iterative scan (0.8). */
+  hnsw: boolean;
+  iterativeScan: boolean;
+  halfvec: boolean;
+}
+
+/** HNSW indexes one size: a partial index per size over the column cast to it (halfvec past 2,000). */
+export const hnswIndexName = (dims: number) => `document_chunks_hnsw_${dims}`;
+const hnswType = (v: VectorSql, dims: number) =>
+  dims <= 2000
+    ? `${v.schema}.vector(${dims})`
+    : v.halfvec && dims <= 4000
+      ? `${v.schema}.halfvec(${dims})`
+      : null;
+
+const atLeast = (version: string, major: number, minor: number) => {
+  const [a = 0, b = 0] = version.split('.').map(Number);
+  return a > major || (a === major && b >= minor);
+};
+
 /**
- * Chunks in PostgreSQL: pgvector for similarity (an exact scan of the asking user's chunks,
- * which is fast for the few thousand a person has and never misses one the way a filtered
- * approximate index can) and a GIN full-text index for keywords, fused by rank.
+ * Chunks in PostgreSQL: pgvector for similarity (an exact scan for a user with few chunks, HNSW
+ * past EXACT_SCAN_MAX) and the GIN full-text index for keywords, fused by rank.
  */
-export function pgvectorStore(db: Db): PgvectorStore {
-  let capability: Promise<{ type: string; distance: string } | null> | undefined;
-  /** The schema-qualified vector type and cosine operator, or null without pgvector. */
+export function pgvectorStore(db: Db, opts: { exactScanMax?: number } = {}): PgvectorStore {
+  const exactScanMax = opts.exactScanMax ?? EXACT_SCAN_MAX;
+  let capability: Promise<VectorSql | null> | undefined;
   const vectorSql = () =>
     (capability ??= db
-      .maybeOne<{ schema: string }>(
-        `SELECT tn.nspname AS schema
+      .maybeOne<{ schema: string; version: string }>(
+        `SELECT tn.nspname AS schema, e.extversion AS version
            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace
+           JOIN pg_extension e ON e.extnamespace = tn.oid AND e.extname = 'vector'
           WHERE a.attrelid = 'document_chunks'::regclass AND a.attname = 'embedding' AND NOT a.attisdropped`,
       )
-      .then((r) =>
-        r
-          ? { type: `${quoteIdent(r.schema)}.vector`, distance: `OPERATOR(${quoteIdent(r.schema)}.<=>)` }
-          : null,
-      )
+      .then((r) => {
+        if (!r) return null;
+        const schema = quoteIdent(r.schema);
+        return {
+          schema,
+          type: `${schema}.vector`,
+          distance: `OPERATOR(${schema}.<=>)`,
+          hnsw: atLeast(r.version, 0, 5),
+          iterativeScan: atLeast(r.version, 0, 8),
+          halfvec: atLeast(r.version, 0, 7),
+        };
+      })
       .catch((err: unknown) => {
         capability = undefined; // a failed look-up is asked again next time
         throw err;
       }));
+
+  const indexed = new Map<number, Promise<void>>();
+  /** The HNSW index for this size, made once some user has more chunks of it than exactScanMax. */
+  const ensureIndex = (v: VectorSql, dims: number) => {
+    let p = indexed.get(dims);
+    if (!p) {
+      p = createHnswIndex(db, v, dims).catch((err: unknown) => {
+        indexed.delete(dims);
+        throw err;
+      });
+      indexed.set(dims, p);
+    }
+    return p;
+  };
 
   return {
     name: 'pgvector',
@@ -196,6 +417,15 @@ export function pgvectorStore(db: Db): PgvectorStore {
           );
         }
       });
+      // The index only pays once a user has more chunks than an exact scan handles well; until
+      // then every insert would maintain a graph that no search walks.
+      if (vec && !indexed.has(r.dimensions)) {
+        const total = await db.maybeOne<{ chunks: number }>(
+          'SELECT chunks FROM document_chunk_totals WHERE user_id = $1',
+          [r.userId],
+        );
+        if ((total?.chunks ?? 0) > exactScanMax) await ensureIndex(vec, r.dimensions);
+      }
     },
 
     async deleteDocument(userId, documentId) {
@@ -228,45 +458,103 @@ export function pgvectorStore(db: Db): PgvectorStore {
       const n = candidatesFor(q.limit);
       const docs = q.documentIds ?? null;
       if (docs !== null && docs.length === 0) return [];
-      const parts: string[] = [];
-      const params: unknown[] = [q.userId, docs, n];
-      if (useVector) {
-        params.push(vectorLiteral(q.embedding), q.model, q.embedding.length);
-        const e = `$${params.length - 2}::${vec.type}`;
-        parts.push(`
-          SELECT 'v' AS side, row_number() OVER (ORDER BY d, document_id, idx) AS rank,
-                 document_id, idx, page, text, 1 - d AS similarity
-            FROM (SELECT document_id, idx, page, text, embedding ${vec.distance} ${e} AS d
-                    FROM document_chunks
-                   WHERE user_id = $1 AND ($2::text[] IS NULL OR document_id = ANY($2::text[]))
-                     AND model = $${params.length - 1} AND dims = $${params.length} AND embedding IS NOT NULL
-                   ORDER BY d, document_id, idx
-                   LIMIT $3) v`);
-      }
-      if (useKeyword) {
-        params.push(q.text);
-        parts.push(keywordSql(`$${params.length}`));
-      }
-      const rows = await db.many<{
-        side: 'v' | 'k';
-        rank: number;
-        document_id: string;
-        idx: number;
-        page: number | null;
-        text: string;
-        similarity: number | null;
-      }>(`${parts.join(' UNION ALL ')} ORDER BY side, rank`, params);
-      const ranked = (side: 'v' | 'k'): RankedChunk[] =>
-        rows
-          .filter((r) => r.side === side)
-          .map((r) => ({
-            documentId: r.document_id,
-            index: r.idx,
-            page: r.page,
-            text: r.text,
-            similarity: r.similarity === null ? null : Number(r.similarity),
-          }));
-      return reciprocalRankFusion(ranked('v'), ranked('k'), q.limit);
+      const [vector, keyword] = await Promise.all([
+        useVector ? vectorRanking(db, vec, { ...q, documentIds: docs, candidates: n, exactScanMax }) : [],
+        useKeyword
+          ? db
+              .many<ChunkRow>(keywordSql('$4'), [q.userId, docs, n, q.text])
+              .then((rows) => rows.map(rankedOf))
+          : [],
+      ]);
+      return reciprocalRankFusion(vector, keyword, q.limit);
     },
   };
+}
+
+interface ChunkRow {
+  document_id: string;
+  idx: number;
+  page: number | null;
+  text: string;
+  similarity: number | null;
+}
+
+const rankedOf = (r: ChunkRow): RankedChunk => ({
+  documentId: r.document_id,
+  index: r.idx,
+  page: r.page,
+  text: r.text,
+  similarity: r.similarity === null ? null : Number(r.similarity),
+});
+
+/**
+ * The nearest chunks by cosine: an exact scan when the scope is small, else the HNSW index of
+ * the vector's size (the cast in ORDER BY is what lets the planner use it), walked iteratively
+ * with the user's filter and re-sorted, since a relaxed-order walk may return near-ties out of
+ * order.
+ */
+async function vectorRanking(
+  db: Db,
+  vec: VectorSql,
+  q: {
+    userId: string;
+    documentIds: string[] | null;
+    embedding: number[];
+    model: string;
+    candidates: number;
+    exactScanMax: number;
+  },
+): Promise<RankedChunk[]> {
+  const dims = q.embedding.length;
+  // $1 user, $2 document ids or null, $3 model.
+  const scope = `user_id = $1 AND ($2::text[] IS NULL OR document_id = ANY($2::text[]))
+                 AND model = $3 AND dims = ${dims} AND embedding IS NOT NULL`;
+  const cast = vec.hnsw ? hnswType(vec, dims) : null;
+  return db.tx(async (tx) => {
+    const inScope = cast
+      ? (
+          await tx.one<{ n: number }>(
+            `SELECT count(*)::int AS n FROM (SELECT 1 FROM document_chunks WHERE ${scope} LIMIT ${q.exactScanMax + 1}) s`,
+            [q.userId, q.documentIds, q.model],
+          )
+        ).n
+      : 0;
+    const params = [q.userId, q.documentIds, q.model, q.candidates, vectorLiteral(q.embedding)];
+    let distance = `embedding ${vec.distance} $5::${vec.type}`;
+    if (cast && inScope > q.exactScanMax) {
+      distance = `embedding::${cast} ${vec.distance} $5::${cast}`;
+      await tx.exec(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(100, 2 * q.candidates))}`);
+      if (vec.iterativeScan) await tx.exec(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
+    }
+    const rows = await tx.many<ChunkRow>(
+      `WITH nearest AS MATERIALIZED (
+         SELECT document_id, idx, ${distance} AS d FROM document_chunks
+          WHERE ${scope} ORDER BY ${distance} LIMIT $4
+       )
+       SELECT c.document_id, c.idx, c.page, c.text, 1 - n.d AS similarity
+         FROM nearest n JOIN document_chunks c ON c.user_id = $1 AND c.document_id = n.document_id AND c.idx = n.idx
+        ORDER BY n.d, n.document_id, n.idx`,
+      params,
+    );
+    return rows.map(rankedOf);
+  });
+}
+
+/** Builds the HNSW index for one vector size unless it exists (asked first: CREATE INDEX locks the table). */
+async function createHnswIndex(db: Db, v: VectorSql, dims: number): Promise<void> {
+  const cast = v.hnsw ? hnswType(v, dims) : null;
+  if (!cast) return;
+  const name = hnswIndexName(dims);
+  const exists = await db.one<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [name]);
+  if (exists.ok) return;
+  const ops = cast.includes('halfvec') ? `${v.schema}.halfvec_cosine_ops` : `${v.schema}.vector_cosine_ops`;
+  try {
+    await db.exec(
+      `CREATE INDEX IF NOT EXISTS ${name} ON document_chunks USING hnsw ((embedding::${cast}) ${ops}) WHERE dims = ${dims}`,
+    );
+  } catch (err) {
+    // Another process built it at the same moment.
+    if ((await db.one<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [name])).ok) return;
+    throw err;
+  }
 }
