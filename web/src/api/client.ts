@@ -369,6 +369,10 @@ export function createApiClient(options: ApiClientOptions = {}) {
     /** Forget everything. */
     forgetMemories: () => json<void>('DELETE', '/api/memories'),
 
+    apiKeys: () => json<{ keys: ApiKey[] }>('GET', '/api/keys'),
+    createApiKey: (body: CreateApiKeyBody) => json<CreatedApiKey>('POST', '/api/keys', { body }),
+    revokeApiKey: (id: string) => json<void>('DELETE', `/api/keys/${encodeURIComponent(id)}`),
+
     models: () => json<ModelsResponse>('GET', '/api/models'),
     health: () => json<HealthResponse>('GET', '/api/health', { expectUnauthenticated: true }),
 
@@ -400,10 +404,6 @@ export function createApiClient(options: ApiClientOptions = {}) {
 
     billingPackages: () => json<PackagesResponse>('GET', '/api/billing/packages'),
     checkout: (packageId: string) =>
-    apiKeys: () => json<{ keys: ApiKey[] }>('GET', '/api/keys'),
-    createApiKey: (body: CreateApiKeyBody) => json<CreatedApiKey>('POST', '/api/keys', { body }),
-    revokeApiKey: (id: string) => json<void>('DELETE', `/api/keys/${encodeURIComponent(id)}`),
-
       json<z.infer<typeof checkoutResponse>>('POST', '/api/billing/checkout', { body: { packageId } }),
     ledger: (cursor?: string | null, limit = 20) =>
       json<LedgerResponse>(
