@@ -37,7 +37,7 @@ function memoryBlobs(): BlobStore & { last?: { container: string; name: string; 
     async delete(container, name) {
       blobs.delete(`${container}/${name}`);
     },
-    uploadUrl: () => 'http://localhost/unused',
+    uploadUrl: () => Promise.resolve('http://localhost/unused'),
     allowUploadsFrom: async () => undefined,
   };
   return store;

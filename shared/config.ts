@@ -16,8 +16,34 @@ export const configSchema = z.object({
   /** The origin people use; unset → `http://localhost:{PORT}` (filled in by loadConfig). */
   PUBLIC_BASE_URL: optionalUrl,
   DATABASE_URL: optionalUrl,
+  /**
+   * `entra`: DATABASE_URL has no password and names the app's identity as its user; each new
+   * connection signs in with a Microsoft Entra token (Azure Database for PostgreSQL).
+   */
+  DATABASE_AUTH: optionalString
+    .pipe(z.enum(['password', 'entra']).optional())
+    .transform((v) => v ?? 'password'),
   DATA_DIR: z.string().default('.data'),
+  /** A storage connection string (Azurite, `func start`); in Azure the identity settings below instead. */
   AzureWebJobsStorage: optionalString,
+  /**
+   * Identity-based storage, the settings the Functions host itself reads for the same connection:
+   * the account (public cloud), or its blob and queue service URIs (both: the app uses both).
+   */
+  AzureWebJobsStorage__accountName: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9]{3,24}$/, 'a storage account name: 3 to 24 lower-case letters and digits')
+      .optional(),
+  ),
+  AzureWebJobsStorage__blobServiceUri: optionalUrl,
+  AzureWebJobsStorage__queueServiceUri: optionalUrl,
+  /** `managedidentity`: the app's managed identity only; unset: DefaultAzureCredential's chain (az login locally). */
+  AzureWebJobsStorage__credential: optionalString
+    .transform((v) => v?.toLowerCase())
+    .pipe(z.enum(['managedidentity']).optional()),
+  /** A user-assigned identity's client id (with `__credential` managedidentity); unset: the system-assigned one. */
+  AzureWebJobsStorage__clientId: optionalString.pipe(z.guid('a client id (a GUID)').optional()),
   OPENROUTER_API_KEY: optionalString,
   OPENROUTER_BASE_URL: optionalUrl.transform((v) => v ?? 'https://openrouter.ai/api/v1'),
   /** What /api/health and the web app call the chat upstream; the local host sets `offline-demo`. */
@@ -103,5 +129,48 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`Bad configuration:\n${lines.join('\n')}`);
   }
   const c = result.data;
+  const problems = combinationProblems(c);
+  if (problems.length) throw new Error(`Bad configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return { ...c, PUBLIC_BASE_URL: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '') };
+}
+
+const IDENTITY_KEYS = [
+  'AzureWebJobsStorage__accountName',
+  'AzureWebJobsStorage__blobServiceUri',
+  'AzureWebJobsStorage__queueServiceUri',
+  'AzureWebJobsStorage__credential',
+  'AzureWebJobsStorage__clientId',
+] as const;
+
+/** Settings that parse one by one but not together; each line names the keys to change. */
+function combinationProblems(c: z.infer<typeof configSchema>): string[] {
+  const problems: string[] = [];
+  const identity = IDENTITY_KEYS.filter((k) => c[k] !== undefined);
+  if (c.AzureWebJobsStorage && identity.length) {
+    problems.push(
+      `AzureWebJobsStorage: a connection string and identity settings (${identity.join(', ')}) are both set; keep one`,
+    );
+  } else if (identity.length && !c.AzureWebJobsStorage__accountName) {
+    for (const k of [
+      'AzureWebJobsStorage__blobServiceUri',
+      'AzureWebJobsStorage__queueServiceUri',
+    ] as const) {
+      if (!c[k])
+        problems.push(
+          `${k}: required without AzureWebJobsStorage__accountName (the app uses blobs and queues)`,
+        );
+    }
+  }
+  if (c.AzureWebJobsStorage__clientId && c.AzureWebJobsStorage__credential !== 'managedidentity') {
+    problems.push('AzureWebJobsStorage__clientId: needs AzureWebJobsStorage__credential=managedidentity');
+  }
+  if (c.DATABASE_AUTH === 'entra') {
+    const url = c.DATABASE_URL ? new URL(c.DATABASE_URL) : undefined;
+    if (!url) problems.push('DATABASE_URL: required with DATABASE_AUTH=entra');
+    else if (url.password)
+      problems.push('DATABASE_URL: no password with DATABASE_AUTH=entra (the token is the password)');
+    else if (!url.username)
+      problems.push("DATABASE_URL: with DATABASE_AUTH=entra, the user is the app identity's name");
+  }
+  return problems;
 }

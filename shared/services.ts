@@ -21,11 +21,14 @@ import type { Embedder } from './embeddings/embedder';
 import { localLexicalEmbedder } from './embeddings/lexical';
 import { azureOpenAiEmbedder, openAiCompatibleEmbedder } from './embeddings/openai';
 import { storageBlobStore, type BlobStore } from './storage/blobs';
+import { describeConnection, storageConnection } from './storage/connection';
+import { appCredential } from './storage/credential';
+import { entraPassword } from './db/entra';
 import { jobQueue } from './storage/jobs';
 import { mongoVectorStore } from './vectors/mongodb';
 import { pgvectorStore } from './vectors/pgvector';
 import type { VectorStore } from './vectors/store';
-import { describeStorage, storageQueueSender, type QueueSender } from './storage/queues';
+import { storageQueueSender, type QueueSender } from './storage/queues';
 import { titleService } from './titles/service';
 import { memoryService } from './memory/service';
 import { imageService } from './images/service';
@@ -278,8 +281,14 @@ async function pingUpstream(config: Config): Promise<void> {
 /** Production wiring from configuration alone. */
 export async function openServices(config: Config, log?: ServiceDeps['log']): Promise<Services> {
   const problems: string[] = [];
-  if (!config.AzureWebJobsStorage) {
-    problems.push('  AzureWebJobsStorage: required (the local host sets it to Azurite)');
+  // One credential for storage and the database: the app has one identity.
+  let credential: ReturnType<typeof appCredential> | undefined;
+  const identity = () => (credential ??= appCredential(config));
+  const storage = storageConnection(config, identity);
+  if (!storage) {
+    problems.push(
+      '  AzureWebJobsStorage: required, a connection string (the local host sets it to Azurite), or AzureWebJobsStorage__accountName for the app identity',
+    );
   }
   // On an Azure instance the disk is neither shared nor kept: an embedded database there loses data.
   if (config.WEBSITE_INSTANCE_ID && !config.DATABASE_URL) {
@@ -289,15 +298,16 @@ export async function openServices(config: Config, log?: ServiceDeps['log']): Pr
   const db = await openDb({
     databaseUrl: config.DATABASE_URL,
     pgliteDir: path.resolve(config.DATA_DIR, 'pglite'),
+    password: config.DATABASE_AUTH === 'entra' ? entraPassword(identity()) : undefined,
   });
-  const queues = storageQueueSender(config.AzureWebJobsStorage!);
-  const blobs = storageBlobStore(config.AzureWebJobsStorage!);
+  const queues = storageQueueSender(storage!);
+  const blobs = storageBlobStore(storage!);
   const services = createServices({
     config,
     db,
     queues,
     blobs,
-    storage: { name: describeStorage(config.AzureWebJobsStorage!), ping: () => queues.ping() },
+    storage: { name: describeConnection(storage!), ping: () => queues.ping() },
     upstream: openAiUpstream({
       baseURL: config.OPENROUTER_BASE_URL,
       apiKey: config.OPENROUTER_API_KEY,

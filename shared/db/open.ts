@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { poolDb, type Db } from './db';
+import { tokenConnection } from './entra';
 import { migrate } from './migrate';
 
 const INT8_OID = 20;
@@ -20,11 +21,22 @@ export interface OpenDbOptions {
   /** Directory for PGlite's files; `memory://` keeps everything in memory. */
   pgliteDir?: string;
   migrate?: boolean;
+  /** Asked for each new connection's password (a Microsoft Entra token, entra.ts); unset → the URL's. */
+  password?: () => Promise<string>;
 }
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
   const db = opts.databaseUrl
-    ? poolDb('postgres', new pg.Pool({ connectionString: opts.databaseUrl, max: 10, types }))
+    ? poolDb(
+        'postgres',
+        new pg.Pool({
+          ...(opts.password
+            ? tokenConnection(opts.databaseUrl, opts.password)
+            : { connectionString: opts.databaseUrl }),
+          max: 10,
+          types,
+        }),
+      )
     : await openPglite(opts.pgliteDir ?? 'memory://');
   if (opts.migrate !== false) await migrate(db);
   return db;

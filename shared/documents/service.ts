@@ -112,7 +112,7 @@ export function documentService(deps: {
       const expiresAt = new Date(clock.now().getTime() + UPLOAD_LINK_MS);
       return {
         document: toDocument(row),
-        uploadUrl: blobs.uploadUrl(DOCUMENTS_CONTAINER, blobName, expiresAt),
+        uploadUrl: await blobs.uploadUrl(DOCUMENTS_CONTAINER, blobName, expiresAt),
         expiresAt: expiresAt.toISOString(),
       };
     },

@@ -1,4 +1,5 @@
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import type { StorageConnection } from './connection';
 
 export interface QueueSender {
   send<T extends object>(queue: string, message: T): Promise<void>;
@@ -26,9 +27,6 @@ export function devConnectionString(
 /** `UseDevelopmentStorage=true` means Azurite on its default ports, as everywhere in Azure tooling. */
 export const resolveConnectionString = (value: string) =>
   value.trim().toLowerCase() === 'usedevelopmentstorage=true' ? devConnectionString() : value;
-
-export const describeStorage = (connectionString: string) =>
-  connectionString.includes(DEV_ACCOUNT_NAME) ? 'azurite' : 'azure-storage';
 
 const serviceClients = new Map<string, QueueServiceClient>();
 const ensuredQueues = new Map<string, Promise<unknown>>();
@@ -74,16 +72,41 @@ export function decodeQueueMessage(text: string, encoding: 'base64' | 'none'): s
 
 /**
  * Sends JSON messages in the encoding the Functions host expects by default (host.json
- * `messageEncoding`: base64).
+ * `messageEncoding`: base64), over a connection string or as the app's identity.
  */
-export function storageQueueSender(connectionString: string): QueueSender & { ping(): Promise<void> } {
+export function storageQueueSender(
+  connection: string | StorageConnection,
+): QueueSender & { ping(): Promise<void> } {
+  if (typeof connection === 'string' || connection.kind === 'connection-string') {
+    const connectionString = typeof connection === 'string' ? connection : connection.connectionString;
+    return {
+      async send(queue, message) {
+        const client = await ensureQueue(connectionString, queue);
+        await client.sendMessage(encodeQueueMessage(JSON.stringify(message), 'base64'));
+      },
+      async ping() {
+        await queueServiceClient(connectionString).getProperties();
+      },
+    };
+  }
+  const service = new QueueServiceClient(connection.queueServiceUri, connection.credential);
+  const ensured = new Map<string, Promise<unknown>>();
   return {
     async send(queue, message) {
-      const client = await ensureQueue(connectionString, queue);
+      const client = service.getQueueClient(queue);
+      let ready = ensured.get(queue);
+      if (!ready) {
+        ready = client.createIfNotExists();
+        ensured.set(queue, ready);
+        ready.catch(() => ensured.delete(queue));
+      }
+      await ready;
       await client.sendMessage(encodeQueueMessage(JSON.stringify(message), 'base64'));
     },
+    // Listing queues is within Storage Queue Data Contributor (queues/read); Get Queue Service
+    // Properties is an account-level action that the app's data role may not include.
     async ping() {
-      await queueServiceClient(connectionString).getProperties();
+      await service.listQueues({ prefix: '$' }).byPage({ maxPageSize: 1 }).next();
     },
   };
 }
