@@ -1,22 +1,8 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/preact';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import ShortcutSheet from './ShortcutSheet';
 import { useShortcuts } from './shortcuts';
 
-beforeAll(() => {
-  // jsdom has <dialog> without its modal methods.
-  const proto = HTMLDialogElement.prototype as { showModal?: () => void; close?: () => void };
-  if (!('showModal' in HTMLDialogElement.prototype) || typeof proto.showModal !== 'function') {
-    proto.showModal = function (this: HTMLDialogElement) {
-      this.setAttribute('open', '');
-    };
-  }
-  if (typeof proto.close !== 'function') {
-    proto.close = function (this: HTMLDialogElement) {
-      this.removeAttribute('open');
-    };
-  }
-});
 afterEach(cleanup);
 
 function Harness() {

@@ -1,20 +1,11 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { User } from '../../../shared/contracts/auth';
 import { api, ApiError } from '../api';
 import { SessionProvider, useSession } from '../session';
 import { DeleteAccount } from './DeleteAccount';
 import { SpendingSettings } from './SpendingSettings';
 
-beforeAll(() => {
-  const proto = HTMLDialogElement.prototype as { showModal?: () => void; close?: () => void };
-  proto.showModal ??= function (this: HTMLDialogElement) {
-    this.setAttribute('open', '');
-  };
-  proto.close ??= function (this: HTMLDialogElement) {
-    this.removeAttribute('open');
-  };
-});
 afterEach(() => {
   cleanup();
   vi.restoreAllMocks();

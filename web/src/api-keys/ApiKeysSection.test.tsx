@@ -1,19 +1,9 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApiKey } from '../../../shared/contracts/api-keys';
 import { api, ApiError } from '../api';
 import { ApiKeysSection } from './ApiKeysSection';
 
-beforeAll(() => {
-  // jsdom has no modal dialogs.
-  const proto = HTMLDialogElement.prototype as { showModal?: () => void; close?: () => void };
-  proto.showModal ??= function (this: HTMLDialogElement) {
-    this.setAttribute('open', '');
-  };
-  proto.close ??= function (this: HTMLDialogElement) {
-    this.removeAttribute('open');
-  };
-});
 afterEach(() => {
   cleanup();
   vi.restoreAllMocks();
@@ -67,7 +57,7 @@ describe('ApiKeysSection', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Create key' }));
     expect((await screen.findByTestId('api-key-secret')).textContent).toBe('gm-SECRET123');
     expect(create).toHaveBeenLastCalledWith({ name: 'script', spendLimitCredits: 2000 });
-    const snippet = () => screen.getByRole('tabpanel').textContent!;
+    const snippet = () => screen.getByRole('tabpanel').textContent;
     expect(snippet()).toContain('Authorization: Bearer gm-SECRET123');
     expect(snippet()).toContain(`${location.origin}/api/v1/chat/completions`);
     fireEvent.click(screen.getByRole('tab', { name: 'Python' }));

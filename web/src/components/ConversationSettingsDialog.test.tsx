@@ -1,22 +1,9 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/preact';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Conversation } from '../../../shared/contracts/conversations';
 import { api } from '../api';
 import ConversationSettingsDialog from './ConversationSettingsDialog';
 
-beforeAll(() => {
-  const proto = HTMLDialogElement.prototype as { showModal?: () => void; close?: () => void };
-  if (typeof proto.showModal !== 'function') {
-    proto.showModal = function (this: HTMLDialogElement) {
-      this.setAttribute('open', '');
-    };
-  }
-  if (typeof proto.close !== 'function') {
-    proto.close = function (this: HTMLDialogElement) {
-      this.removeAttribute('open');
-    };
-  }
-});
 afterEach(() => {
   cleanup();
   vi.restoreAllMocks();

@@ -21,17 +21,10 @@ const model = (vision: boolean): Model => ({
 });
 
 beforeAll(() => {
-  // jsdom has neither object URLs, modal dialogs nor scrolling.
+  // jsdom has neither object URLs nor scrolling.
   (Element.prototype as { scrollIntoView?: () => void }).scrollIntoView ??= () => undefined;
   URL.createObjectURL = vi.fn(() => 'blob:preview');
   URL.revokeObjectURL = vi.fn();
-  const proto = HTMLDialogElement.prototype as { showModal?: () => void; close?: () => void };
-  proto.showModal ??= function (this: HTMLDialogElement) {
-    this.setAttribute('open', '');
-  };
-  proto.close ??= function (this: HTMLDialogElement) {
-    this.removeAttribute('open');
-  };
 });
 afterEach(() => {
   cleanup();

@@ -1,21 +1,10 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { User } from '../../../shared/contracts/auth';
 import type { Memory } from '../../../shared/contracts/memories';
 import { api, ApiError } from '../api';
 import { SessionProvider } from '../session';
 import { MemorySection } from './MemorySection';
-
-beforeAll(() => {
-  // jsdom has no modal dialogs.
-  const proto = HTMLDialogElement.prototype as { showModal?: () => void; close?: () => void };
-  proto.showModal ??= function (this: HTMLDialogElement) {
-    this.setAttribute('open', '');
-  };
-  proto.close ??= function (this: HTMLDialogElement) {
-    this.removeAttribute('open');
-  };
-});
 
 const user = (memoryEnabled = true): User => ({
   id: 'u1',
