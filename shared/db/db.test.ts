@@ -1,7 +1,12 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb } from '../../test/helpers/db';
 import type { Db } from './db';
 import { migrate } from './migrate';
+import { openDb } from './open';
 
 let db: Db;
 beforeAll(async () => {
@@ -53,4 +58,76 @@ describe('the embedded database', () => {
       expect(row.d).toBe(1);
     },
   );
+});
+
+describe('errors and transactions, as the code handles them', () => {
+  it('a failed statement rejects with its PostgreSQL code and message', async () => {
+    await db.exec(`INSERT INTO users (id, email) VALUES ('e-1', 'e1@example.com')`);
+    const err = await db
+      .exec(`INSERT INTO users (id, email) VALUES ('e-1', 'e1-again@example.com')`)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(pg.DatabaseError);
+    expect(err).toMatchObject({ code: '23505', message: expect.stringMatching(/duplicate key/) });
+  });
+
+  it('a statement that fails inside a transaction undoes it, and the next statement runs', async () => {
+    const err = await db
+      .tx(async (tx) => {
+        await tx.exec(`INSERT INTO users (id, email) VALUES ('t-2', 't2@example.com')`);
+        await tx.exec(`SELECT no_such_column FROM users`);
+      })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: '42703' });
+    expect(await db.maybeOne(`SELECT id FROM users WHERE id = 't-2'`)).toBeNull();
+    expect(await db.one<{ n: number }>(`SELECT 1 AS n`)).toEqual({ n: 1 });
+  });
+
+  it('a statement outside a transaction never sees it half done', async () => {
+    let seen: { credits: number } | null | undefined;
+    await db.tx(async (tx) => {
+      await tx.exec(`INSERT INTO users (id, email, credits) VALUES ('h-1', 'h1@example.com', 1)`);
+      // Sent while the transaction is open; it may run before the commit or after it.
+      const outside = db.maybeOne<{ credits: number }>(`SELECT credits FROM users WHERE id = 'h-1'`);
+      await tx.exec(`UPDATE users SET credits = 2 WHERE id = 'h-1'`);
+      void outside.then((row) => (seen = row));
+      // The outside read resolves on its own; the transaction only has to not wait for it here.
+    });
+    await new Promise((r) => setImmediate(r));
+    for (let i = 0; seen === undefined && i < 100; i++) await db.one(`SELECT 1 AS n`);
+    expect(seen === null || seen.credits === 2).toBe(true);
+  });
+});
+
+describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))('the embedded database on its own thread', () => {
+  it('leaves the event loop free while a long query runs', async () => {
+    let turns = 0;
+    let running = true;
+    const spin = () => {
+      turns++;
+      if (running) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const row = await db.one<{ n: number }>(`SELECT count(*) AS n FROM generate_series(1, 3000000)`);
+    running = false;
+    expect(row.n).toBe(3_000_000);
+    // In the app's own thread the query would run as one blocking call: the loop would not turn.
+    expect(turns).toBeGreaterThan(50);
+  });
+
+  it('keeps a directory’s data across a reopen, and lets only one owner open it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-db-test-'));
+    try {
+      const first = await openDb({ pgliteDir: path.join(dir, 'pglite') });
+      await first.exec(`INSERT INTO users (id, email) VALUES ('d-1', 'd1@example.com')`);
+      await expect(openDb({ pgliteDir: path.join(dir, 'pglite') })).rejects.toThrow(/in use by process/);
+      await first.close();
+      const again = await openDb({ pgliteDir: path.join(dir, 'pglite') });
+      expect(await again.maybeOne(`SELECT email FROM users WHERE id = 'd-1'`)).toEqual({
+        email: 'd1@example.com',
+      });
+      await again.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { poolDb, type Db } from './db';
 import { tokenConnection } from './entra';
 import { migrate } from './migrate';
+import { startPgliteThread } from './pglite-thread';
 
 const INT8_OID = 20;
 
@@ -43,19 +44,23 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
 }
 
 async function openPglite(dir: string): Promise<Db> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
-  // Available, not created: the vector store's own migration runs CREATE EXTENSION vector.
-  const { vector } = await import('@electric-sql/pglite-pgvector');
-  const release = dir.startsWith('memory://') ? undefined : lockDirectory(dir);
+  const inMemory = dir.startsWith('memory://');
+  const release = inMemory ? undefined : lockDirectory(dir);
   try {
-    const lite = await PGlite.create(dir.startsWith('memory://') ? undefined : dir, {
-      extensions: { vector },
-    });
+    // Off the event loop: the database's own thread (pglite-thread.ts says why).
+    const thread = await startPgliteThread(inMemory ? undefined : dir);
     // PGlite is one session: a pool of one serialises transactions instead of interleaving them.
-    const pool = new pg.Pool({ ...createPgConfig(lite), max: 1, idleTimeoutMillis: 0, types });
+    const pool = new pg.Pool({
+      stream: () => thread.socket(),
+      // PGlite's one database and role; pg would otherwise send $USER, which PGlite cannot start as.
+      user: 'postgres',
+      database: 'postgres',
+      max: 1,
+      idleTimeoutMillis: 0,
+      types,
+    });
     return poolDb('pglite', pool, async () => {
-      await lite.close();
+      await thread.close();
       release?.();
     });
   } catch (err) {
@@ -65,8 +70,9 @@ async function openPglite(dir: string): Promise<Db> {
 }
 
 /**
- * Two PGlite instances on one directory silently lose writes, so one process owns it.
- * A lock left by a dead process is taken over.
+ * Two PGlite instances on one directory silently lose writes, so one opener owns it: another
+ * process, or a second open in this one (each open is a thread of its own). A lock left by a
+ * dead process is taken over.
  */
 function lockDirectory(dir: string): () => void {
   fs.mkdirSync(dir, { recursive: true });
@@ -74,11 +80,16 @@ function lockDirectory(dir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
-      return () => fs.rmSync(lockFile, { force: true });
+      heldHere.add(lockFile);
+      return () => {
+        heldHere.delete(lockFile);
+        fs.rmSync(lockFile, { force: true });
+      };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(fs.readFileSync(lockFile, 'utf8'));
-      if (owner && owner !== process.pid && isAlive(owner)) {
+      const live = owner === process.pid ? heldHere.has(lockFile) : owner > 0 && isAlive(owner);
+      if (live) {
         throw new Error(
           `The embedded database in ${dir} is in use by process ${owner}. ` +
             'Stop it first, or set DATABASE_URL to use PostgreSQL.',
@@ -89,6 +100,9 @@ function lockDirectory(dir: string): () => void {
   }
   throw new Error(`Could not lock ${dir}`);
 }
+
+/** Lock files this process holds; one with our pid that is not here was left by a dead namesake. */
+const heldHere = new Set<string>();
 
 function isAlive(pid: number): boolean {
   try {
