@@ -47,13 +47,8 @@ param publicBaseUrl string = ''
 @description('Seconds between Front Door\'s GET /api/health probes. 0 turns probing off, as Microsoft advises for an origin group with one origin; probes keep instances busy, which a scale-to-zero plan bills.')
 param apiHealthProbeIntervalSeconds int = 0
 
-@description('PostgreSQL administrator login (the app connects as this user).')
-param postgresAdminLogin string = 'gloriamundo'
-
-@secure()
-@minLength(12)
-@description('PostgreSQL administrator password; only Key Vault (in DATABASE_URL) and the server see it.')
-param postgresAdminPassword string
+@description('Your Microsoft Entra sign-in name (you@example.com), to make whoever runs azd (principalId) a database administrator beside the app. Empty: only the app\'s identity signs in; the server takes no passwords.')
+param postgresAdminPrincipalName string = ''
 
 @allowed(['pgvector', 'mongodb'])
 @description('Where document vectors live: pgvector in the same PostgreSQL, or MongoDB Atlas (mongodbUri).')
@@ -169,8 +164,6 @@ module postgres 'modules/postgres.bicep' = {
     location: location
     tags: tags
     resourceToken: resourceToken
-    administratorLogin: postgresAdminLogin
-    administratorPassword: postgresAdminPassword
   }
 }
 
@@ -191,8 +184,6 @@ module keyVault 'modules/key-vault.bicep' = {
     location: location
     tags: tags
     resourceToken: resourceToken
-    storageAccountName: storage.outputs.name
-    databaseUrl: 'postgresql://${uriComponent(postgresAdminLogin)}:${uriComponent(postgresAdminPassword)}@${postgres.outputs.host}:5432/${postgres.outputs.databaseName}?sslmode=require'
     secrets: secrets
   }
 }
@@ -207,8 +198,11 @@ module functionApp 'modules/function-app.bicep' = {
     httpAlwaysReady: httpAlwaysReady
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    storageAccountName: storage.outputs.name
     storageBlobEndpoint: storage.outputs.blobEndpoint
     deploymentContainerName: storage.outputs.deploymentContainerName
+    postgresHost: postgres.outputs.host
+    postgresDatabaseName: postgres.outputs.databaseName
     keyVaultName: keyVault.outputs.name
     configuredSecrets: filter(objectKeys(secrets), name => !empty(secrets[name]))
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
@@ -236,6 +230,7 @@ module access 'modules/access.bicep' = {
     keyVaultName: keyVault.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     durableTaskSchedulerName: durableBackend == 'dts' ? durable!.outputs.name : ''
+    durableStorageBackend: durableBackend == 'storage'
   }
 }
 
@@ -246,6 +241,9 @@ module postgresIdentity 'modules/postgres-app-identity.bicep' = {
     serverName: postgres.outputs.name
     appName: functionApp.outputs.name
     appPrincipalId: functionApp.outputs.principalId
+    deployerPrincipalId: empty(postgresAdminPrincipalName) ? '' : principalId
+    deployerPrincipalName: postgresAdminPrincipalName
+    deployerPrincipalType: principalType
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The few Azure calls the deploy script makes, over plain HTTPS with a token from the signed-in
- * identity (`azd auth login`, `az login`, or a pipeline's): Azure Resource Manager for keys and
- * Event Grid, and the app's deployment site for OneDeploy, the publish route of Flex Consumption.
+ * identity (`azd auth login`, `az login`, or a pipeline's): Azure Resource Manager for the host's
+ * blobs key and Event Grid, and the app's deployment site for OneDeploy, the publish route of
+ * Flex Consumption.
  */
 import fs from 'node:fs';
 import type { TokenCredential } from '@azure/identity';
@@ -12,7 +13,6 @@ const ARM_SCOPE = 'https://management.azure.com/.default';
 export const API_VERSIONS = {
   web: '2024-04-01',
   eventGrid: '2025-02-15',
-  storage: '2024-01-01',
 } as const;
 
 export type Fetch = typeof fetch;
@@ -216,18 +216,4 @@ export async function publishPackage(opts: {
       throw new Error(`Deployment did not finish in time (see ${base}/api/deployments)`);
     await sleep(opts.pollMs ?? 5_000);
   }
-}
-
-/** The account key, for a deployer whose identity may not change the static website setting. */
-export async function storageAccountKey(
-  arm: Arm,
-  account: { subscriptionId: string; resourceGroup: string; name: string },
-): Promise<string> {
-  const res = await arm.request<{ keys: { value: string }[] }>(
-    'POST',
-    `/subscriptions/${account.subscriptionId}/resourceGroups/${account.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${account.name}/listKeys?api-version=${API_VERSIONS.storage}`,
-  );
-  const key = res.keys[0]?.value;
-  if (!key) throw new Error(`${account.name} returned no keys`);
-  return key;
 }

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { BlobServiceClient } from '@azure/storage-blob';
 import {
   armClient,
   AzureError,
@@ -25,7 +25,6 @@ import {
   publishPackage,
   putEventSubscription,
   siteHosts,
-  storageAccountKey,
   type Fetch,
 } from './azure';
 import { blobTriggerSubscriptions, describeSubscription, type EventSubscription } from './event-grid';
@@ -49,6 +48,8 @@ export interface DeployOptions {
   /** `npm ci --omit=dev` in the package stage (default true). */
   install?: boolean;
   fetchImpl?: Fetch;
+  /** How long the web step waits for the deployer's storage role to apply (default: 20 × 30 s). */
+  roleWait?: { attempts: number; delayMs: number };
 }
 
 export interface DeployReport {
@@ -161,29 +162,15 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
           `  static website: not enabled in a dry run (Azurite has none); uploading to ${WEB_CONTAINER} at ${service.url}`,
         );
       } else {
-        const v = required(env, ['AZURE_STORAGE_BLOB_ENDPOINT', 'AZURE_STORAGE_ACCOUNT_NAME']);
-        service = new BlobServiceClient(v.AZURE_STORAGE_BLOB_ENDPOINT!, getCredential());
-        try {
-          await enableStaticWebsite(service);
-          report.web = await uploadWebApp(service.getContainerClient(WEB_CONTAINER), dist, log);
-        } catch (err) {
-          // The deployer's data role (access.bicep) can take minutes to apply, and a deployer
-          // without principalId has none: Owner or Contributor may still read the account key.
-          if (!(err instanceof Error && (err as { statusCode?: number }).statusCode === 403)) throw err;
-          log('  no data access with this identity (yet): using the account key');
-          const t = app();
-          const key = await storageAccountKey(arm(), {
-            subscriptionId: t.subscriptionId,
-            resourceGroup: t.resourceGroup,
-            name: v.AZURE_STORAGE_ACCOUNT_NAME!,
-          });
-          service = new BlobServiceClient(
-            v.AZURE_STORAGE_BLOB_ENDPOINT!,
-            new StorageSharedKeyCredential(v.AZURE_STORAGE_ACCOUNT_NAME!, key),
-          );
-          await enableStaticWebsite(service);
-          report.web = await uploadWebApp(service.getContainerClient(WEB_CONTAINER), dist, log);
-        }
+        const v = required(env, ['AZURE_STORAGE_BLOB_ENDPOINT']);
+        const signedIn = new BlobServiceClient(v.AZURE_STORAGE_BLOB_ENDPOINT!, getCredential());
+        report.web = await whenStorageLetsIn(
+          async () => {
+            await enableStaticWebsite(signedIn);
+            return uploadWebApp(signedIn.getContainerClient(WEB_CONTAINER), dist, log);
+          },
+          { log, ...(opts.roleWait ?? { attempts: 20, delayMs: 30_000 }) },
+        );
         log(`  ${report.web.uploaded.length} files`);
         continue;
       }
@@ -230,6 +217,36 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     }
   }
   return report;
+}
+
+/**
+ * Runs `fn` until storage stops refusing this identity. The account takes no keys, so the
+ * deployer's Storage Blob Data Contributor (access.bicep) is the only way in, and a new role
+ * assignment can take minutes to apply.
+ */
+export async function whenStorageLetsIn<T>(
+  fn: () => Promise<T>,
+  opts: { attempts: number; delayMs: number; log: (line: string) => void },
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 403) throw err;
+      if (attempt >= opts.attempts) {
+        throw new Error(
+          'Storage still refuses this identity: it needs Storage Blob Data Contributor on the account, which ' +
+            'access.bicep grants to AZURE_PRINCIPAL_ID (azd sets it; run azd provision again if it was empty). ' +
+            'The account takes no keys.',
+          { cause: err },
+        );
+      }
+      opts.log(
+        `  storage refused this identity (its role may still be applying): retry ${attempt}/${opts.attempts - 1}`,
+      );
+      await new Promise((r) => setTimeout(r, opts.delayMs));
+    }
+  }
 }
 
 async function main(): Promise<void> {

@@ -1,16 +1,24 @@
 // The Function App on Flex Consumption (Node 22, system-assigned identity), with an app setting
 // for every configuration key the app reads: the defaults of local.settings.example.json (the
 // file a test keeps equal to shared/config.ts), then the operator's overrides, then what Azure
-// decides: the one origin, the client address header, and every secret as a Key Vault reference.
+// decides: the one origin, the client address header, storage and PostgreSQL as the app's own
+// identity (no account key, no database password), and every secret as a Key Vault reference.
 param location string
 param tags object
 param resourceToken string
 param httpAlwaysReady int
 param instanceMemoryMB int
 param maximumInstanceCount int
+
+@description('The app\'s storage account, reached with its identity (AzureWebJobsStorage__accountName).')
+param storageAccountName string
 param storageBlobEndpoint string
 param deploymentContainerName string
 param keyVaultName string
+
+@description('The PostgreSQL server\'s host name; the app signs in to it as its identity, with Entra tokens.')
+param postgresHost string
+param postgresDatabaseName string
 
 @description('Names of the optional Key Vault secrets that were given a value.')
 param configuredSecrets array
@@ -37,14 +45,24 @@ func optionalSecret(vaultName string, secretName string, configured array) strin
 
 // Keys of local.settings.example.json that are not app settings in Azure: the worker runtime is
 // functionAppConfig.runtime on Flex (the setting is refused there), PORT and DATA_DIR belong to
-// the local host, and the platform sets WEBSITE_INSTANCE_ID on every instance itself.
+// the local host, and the platform sets WEBSITE_INSTANCE_ID on every instance itself. The storage
+// connection's keys are left out too: the example's is Azurite's connection string, and Azure's
+// identity settings (azureSettings) name only the ones that apply rather than leave empty ones
+// (an empty __clientId or __blobServiceUri) for the host to interpret.
 var localOnlyKeys = [
   'FUNCTIONS_WORKER_RUNTIME'
   'AzureWebJobsFeatureFlags'
   'PORT'
   'DATA_DIR'
   'WEBSITE_INSTANCE_ID'
+  'AzureWebJobsStorage'
+  'AzureWebJobsStorage__blobServiceUri'
+  'AzureWebJobsStorage__queueServiceUri'
+  'AzureWebJobsStorage__clientId'
 ]
+
+// The Entra user the database knows the app as (postgres-app-identity.bicep names it after the app).
+var appName = 'func-${resourceToken}'
 
 var exampleSettings = loadJsonContent('../../local.settings.example.json').Values
 var defaults = toObject(
@@ -58,8 +76,13 @@ var azureSettings = {
   // Front Door puts the caller's address here; the app admits only Front Door (ipSecurityRestrictions
   // below), so no client can choose it.
   CLIENT_IP_HEADER: 'X-Azure-ClientIP'
-  DATABASE_URL: keyVaultReference(keyVaultName, 'database-url')
-  AzureWebJobsStorage: keyVaultReference(keyVaultName, 'storage-connection-string')
+  // No password: each new connection signs in with an Entra token for the app's identity.
+  DATABASE_URL: 'postgresql://${appName}@${postgresHost}:5432/${postgresDatabaseName}?sslmode=verify-full'
+  DATABASE_AUTH: 'entra'
+  // Identity-based, for the Functions host (triggers, Durable's storage backend) and the app alike;
+  // the system-assigned identity holds the storage roles (access.bicep).
+  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__credential: 'managedidentity'
   OPENROUTER_API_KEY: optionalSecret(keyVaultName, 'openrouter-api-key', configuredSecrets)
   STRIPE_SECRET_KEY: optionalSecret(keyVaultName, 'stripe-secret-key', configuredSecrets)
   STRIPE_WEBHOOK_SECRET: optionalSecret(keyVaultName, 'stripe-webhook-secret', configuredSecrets)
@@ -105,7 +128,7 @@ module plan 'br/public:avm/res/web/serverfarm:0.7.0' = {
 module site 'br/public:avm/res/web/site:0.24.0' = {
   name: 'site'
   params: {
-    name: 'func-${resourceToken}'
+    name: appName
     location: location
     // azd and the deploy script find the app by this tag.
     tags: union(tags, { 'azd-service-name': 'api' })

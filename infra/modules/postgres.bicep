@@ -1,12 +1,10 @@
 // Azure Database for PostgreSQL Flexible Server (Burstable B1ms) with the vector extension
 // allow-listed: the app's migrations run CREATE EXTENSION vector at start, as they do locally.
+// Microsoft Entra sign-in only: there is no password to keep, rotate or leak; the administrators
+// are identities (postgres-app-identity.bicep).
 param location string
 param tags object
 param resourceToken string
-param administratorLogin string
-
-@secure()
-param administratorPassword string
 
 @description('Major version; pgvector is offered on 13 and later.')
 param version string = '16'
@@ -23,13 +21,9 @@ resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
   }
   properties: {
     version: version
-    administratorLogin: administratorLogin
-    administratorLoginPassword: administratorPassword
     authConfig: {
-      // Passwords for the app's connection string today; Entra ID so the app's identity is a
-      // database user too (postgres-app-identity.bicep).
       activeDirectoryAuth: 'Enabled'
-      passwordAuth: 'Enabled'
+      passwordAuth: 'Disabled'
       tenantId: tenant().tenantId
     }
     storage: {

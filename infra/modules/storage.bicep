@@ -24,9 +24,11 @@ resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     allowBlobPublicAccess: false
-    // The app signs upload links with the account key and connects with a connection string
-    // (shared/storage); the runtime's deployment storage uses the app's identity.
-    allowSharedKeyAccess: true
+    // No account keys at all: the host, the app and the deployment storage use the app's identity,
+    // upload links are signed with a user delegation key, and the deployer uploads $web with theirs.
+    allowSharedKeyAccess: false
+    // Without a key, the portal's data views must sign in with Entra too.
+    defaultToOAuthAuthentication: true
     publicNetworkAccess: 'Enabled'
   }
 }

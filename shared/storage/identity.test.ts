@@ -1,99 +1,24 @@
 /**
- * The identity path against real Azurite: HTTPS with `--oauth basic`, where Azurite checks a bearer
- * token's issuer, audience and lifetime (not its signature), issues user delegation keys, and
- * verifies user delegation SAS signatures the way Azure Storage does. The token comes from a
- * stand-in for Microsoft Entra ID (unreachable here): an unsigned JWT with Entra's claims.
+ * The identity path against real Azurite over HTTPS with OAuth (test/helpers/oauth-azurite.ts):
+ * bearer tokens for blobs and queues, user delegation keys, and upload links whose signatures
+ * Azurite verifies as Azure Storage does.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
-import path from 'node:path';
-import type { AccessToken, TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../../dev/host/azurite';
-import { createLocalCertificates, type LocalCertificates } from '../../dev/fake-identity/tls';
+import {
+  APP_OBJECT_ID,
+  fakeEntra,
+  startOAuthAzurite,
+  TENANT,
+  trustAnyCertificateForTheSdk,
+  type OAuthAzurite,
+} from '../../test/helpers/oauth-azurite';
 import { loadConfig } from '../config';
 import { storageBlobStore } from './blobs';
 import { describeConnection, storageConnection, type StorageConnection } from './connection';
 import { storageQueueSender } from './queues';
-
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-const APP_OBJECT_ID = '0b9c3e3a-6f1d-4e8e-9a54-3f6a2d1c7e10';
-
-const b64url = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
-
-/** What Entra would hand the app's identity for storage; `lifetimeS` < 0 is an expired one. */
-function entraToken(lifetimeS = 3600): string {
-  const now = Math.floor(Date.now() / 1000);
-  const claims = {
-    aud: 'https://storage.azure.com',
-    iss: `https://sts.windows.net/${TENANT}/`,
-    nbf: now - 300,
-    iat: now - 300,
-    exp: now + lifetimeS,
-    oid: APP_OBJECT_ID,
-    tid: TENANT,
-  };
-  return `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url(claims)}.c2lnbmF0dXJl`;
-}
-
-function fakeEntra(lifetimeS = 3600): TokenCredential & { scopes: string[] } {
-  const scopes: string[] = [];
-  return {
-    scopes,
-    getToken(scope: string | string[]): Promise<AccessToken> {
-      scopes.push(...[scope].flat());
-      return Promise.resolve({
-        token: entraToken(lifetimeS),
-        expiresOnTimestamp: Date.now() + lifetimeS * 1000,
-      });
-    },
-  };
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** Azurite as dev/host runs it, plus HTTPS and OAuth, which the local host does not need. */
-async function startOAuthAzurite(certs: LocalCertificates) {
-  const dir = path.dirname(certs.caFile);
-  const [blobPort = 0, queuePort = 0, tablePort = 0] = await freePorts(3);
-  const pkg = require.resolve('azurite/package.json');
-  const bin = (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { bin: Record<string, string> }).bin.azurite!;
-  // prettier-ignore
-  const child: ChildProcess = spawn(process.execPath, [
-    path.resolve(path.dirname(pkg), bin), '--silent', '--loose', '--skipApiVersionCheck', '--disableTelemetry',
-    '--inMemoryPersistence', '--oauth', 'basic',
-    '--cert', path.join(dir, 'server.pem'), '--key', path.join(dir, 'server.key'),
-    '--blobHost', '127.0.0.1', '--blobPort', String(blobPort),
-    '--queueHost', '127.0.0.1', '--queuePort', String(queuePort),
-    '--tableHost', '127.0.0.1', '--tablePort', String(tablePort),
-  ], { stdio: 'ignore' });
-  const deadline = Date.now() + 20_000;
-  while (!(await canConnect(blobPort)) || !(await canConnect(queuePort))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error('Azurite (OAuth) did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    blobServiceUri: `https://127.0.0.1:${blobPort}/devstoreaccount1`,
-    queueServiceUri: `https://127.0.0.1:${queuePort}/devstoreaccount1`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 /** A request as the browser makes it to an upload link: no credentials, TLS checked against our CA. */
 function request(url: string, method: string, body?: Buffer): Promise<{ status: number; text: string }> {
@@ -102,7 +27,7 @@ function request(url: string, method: string, body?: Buffer): Promise<{ status: 
       url,
       {
         method,
-        ca: certs.caPem,
+        ca: azurite.certs.caPem,
         headers: body ? { 'x-ms-blob-type': 'BlockBlob', 'content-length': body.length } : {},
       },
       (res) => {
@@ -116,22 +41,16 @@ function request(url: string, method: string, body?: Buffer): Promise<{ status: 
   });
 }
 
-let certs: LocalCertificates;
-let azurite: Awaited<ReturnType<typeof startOAuthAzurite>>;
-let previousTls: string | undefined;
+let azurite: OAuthAzurite;
+let untrust: () => void;
 
 beforeAll(async () => {
-  certs = createLocalCertificates();
-  azurite = await startOAuthAzurite(certs);
-  // Node reads NODE_EXTRA_CA_CERTS only at start, and the storage SDK makes its own agents, so for
-  // the SDK's calls in this file TLS trusts any certificate; the browser-side requests check ours.
-  previousTls = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-  process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+  azurite = await startOAuthAzurite();
+  untrust = trustAnyCertificateForTheSdk();
 });
 
 afterAll(async () => {
-  if (previousTls === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-  else process.env.NODE_TLS_REJECT_UNAUTHORIZED = previousTls;
+  untrust?.();
   await azurite?.stop();
 });
 
@@ -170,7 +89,7 @@ describe('storage as the app identity (Azurite with OAuth)', () => {
   });
 
   it('is refused with an expired token, so the token is what lets it in', async () => {
-    const blobs = storageBlobStore(identityConnection(fakeEntra(-600)));
+    const blobs = storageBlobStore(identityConnection(fakeEntra([-600])));
     const refused = await blobs
       .put('documents', 'x.txt', new Uint8Array([1]), 'text/plain')
       .catch((e: unknown) => e);

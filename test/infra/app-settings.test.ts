@@ -35,10 +35,12 @@ const settingExpr = (key: string) => azureSettings.props.find((p) => p.key === k
 const keysWhenChosen = (expr: Expr) =>
   expr.kind === 'ternary' && expr.then.kind === 'object' ? expr.then.props.map((p) => p.key) : [];
 
-/** Config keys holding credentials: by name, and the connection strings that embed a password or key. */
-const secretKeys = schemaKeys.filter(
-  (k) => /(_KEY|_SECRET)$/.test(k) || ['DATABASE_URL', 'MONGODB_URI', 'AzureWebJobsStorage'].includes(k),
-);
+/**
+ * Config keys holding credentials: by name, and the connection string that embeds a password.
+ * DATABASE_URL and the storage connection hold none in Azure: the app signs in with its identity
+ * (identity.test.ts holds them to that).
+ */
+const secretKeys = schemaKeys.filter((k) => /(_KEY|_SECRET)$/.test(k) || k === 'MONGODB_URI');
 
 /** The secret name a `keyVaultReference(vault, 'name')` or `optionalSecret(vault, 'name', …)` call reads. */
 function referencedSecret(expr: Expr | undefined): string | undefined {
@@ -107,7 +109,19 @@ describe('app settings of the Function App', () => {
     ]);
     const notSet = schemaKeys.filter((k) => !inAzure.has(k));
     // PORT and DATA_DIR configure the local host; Azure sets WEBSITE_INSTANCE_ID on each instance.
-    expect(notSet.sort()).toEqual(['DATA_DIR', 'PORT', 'WEBSITE_INSTANCE_ID']);
+    // Storage is reached by account name with the system-assigned identity: no connection string,
+    // no service URIs (the name stands for them), no user-assigned client id.
+    expect(notSet.sort()).toEqual(
+      [
+        'DATA_DIR',
+        'PORT',
+        'WEBSITE_INSTANCE_ID',
+        'AzureWebJobsStorage',
+        'AzureWebJobsStorage__blobServiceUri',
+        'AzureWebJobsStorage__queueServiceUri',
+        'AzureWebJobsStorage__clientId',
+      ].sort(),
+    );
   });
 
   it('leave out the settings Flex Consumption refuses', () => {
@@ -128,8 +142,6 @@ describe('app settings of the Function App', () => {
   it('read every secret through a Key Vault reference, never a value', () => {
     expect(secretKeys).toEqual(
       expect.arrayContaining([
-        'DATABASE_URL',
-        'AzureWebJobsStorage',
         'OPENROUTER_API_KEY',
         'STRIPE_SECRET_KEY',
         'STRIPE_WEBHOOK_SECRET',
@@ -155,11 +167,10 @@ describe('app settings of the Function App', () => {
       ],
     ).toEqual([{ kind: 'ident', name: 'keyVaultReference', line: expect.any(Number) }, '']);
     // And nothing secret is in the example file the defaults come from.
-    for (const k of secretKeys)
-      expect(example[k] === undefined || example[k] === '' || k === 'AzureWebJobsStorage').toBe(true);
+    for (const k of secretKeys) expect(example[k] === undefined || example[k] === '').toBe(true);
   });
 
-  it('name only secrets the vault holds: the two it always writes, and the optional ones main.bicep passes', () => {
+  it('name only secrets the vault holds: the optional ones main.bicep passes, none for storage or the database', () => {
     const always = keyVault.statements.flatMap((s) =>
       s.kind === 'resource' &&
       s.type.startsWith('Microsoft.KeyVault/vaults/secrets@') &&
@@ -167,7 +178,7 @@ describe('app settings of the Function App', () => {
         ? [evaluate(at(s.value, 'name'), keyVault)]
         : [],
     );
-    expect(always.sort()).toEqual(['database-url', 'storage-connection-string']);
+    expect(always).toEqual([]);
     const optional = declaration(main, 'var', 'secrets').value as Extract<Expr, { kind: 'object' }>;
     const secureParams = new Set(
       main.statements.flatMap((s) =>
@@ -204,20 +215,26 @@ describe('app settings of the Function App', () => {
     });
   });
 
-  it('give the app a database URL with the password escaped and TLS required', () => {
-    const url = at(declaration(main, 'module', 'keyVault').value, 'params', 'databaseUrl');
+  it('give the app a database URL without a password, its identity as the user, and TLS verified', () => {
+    const url = settingExpr('DATABASE_URL')!;
     expect(url.kind).toBe('string');
     const parts = url.kind === 'string' ? url.parts : [];
     expect(parts[0]).toBe('postgresql://');
-    expect(parts.at(-1)).toMatch(/\?sslmode=require$/);
-    const escaped = parts.filter((p): p is Expr => typeof p !== 'string' && p.kind === 'call');
-    expect(
-      escaped.map((c) =>
-        c.kind === 'call' && c.callee.kind === 'ident'
-          ? `${c.callee.name}(${c.args[0]?.kind === 'ident' ? c.args[0].name : ''})`
-          : '',
-      ),
-    ).toEqual(['uriComponent(postgresAdminLogin)', 'uriComponent(postgresAdminPassword)']);
+    // The user, then straight to '@': no ':password' between them.
+    expect(parts[1]).toMatchObject({ kind: 'ident', name: 'appName' });
+    expect(parts[2]).toBe('@');
+    expect(parts.at(-1)).toMatch(/\?sslmode=verify-full$/);
+    expect(evaluate(settingExpr('DATABASE_AUTH')!, functionApp)).toBe('entra');
+    // The shape the app accepts for Entra sign-in (shared/config.ts refuses a password or no user).
+    const sample = parts
+      .map((p) => (typeof p === 'string' ? p : p.kind === 'ident' ? `{${p.name}}` : '?'))
+      .join('')
+      .replace('{appName}', 'func-abc123')
+      .replace('{postgresHost}', 'psql-abc123.postgres.database.azure.com')
+      .replace('{postgresDatabaseName}', 'gloriamundo');
+    expect(loadConfig({ DATABASE_URL: sample, DATABASE_AUTH: 'entra' }).DATABASE_URL).toBe(
+      'postgresql://func-abc123@psql-abc123.postgres.database.azure.com:5432/gloriamundo?sslmode=verify-full',
+    );
   });
 
   it('accept every vector store and Durable backend the parameters allow', () => {
