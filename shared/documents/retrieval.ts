@@ -3,9 +3,10 @@ import type { Db } from '../db/db';
 import type { Embedder } from '../embeddings/embedder';
 import { countTokens } from '../chat/tokens';
 import type { VectorStore } from '../vectors/store';
+import { relevantPart } from './passage';
 
 export interface Passage extends Citation {
-  /** The whole chunk, for the prompt; `snippet` is the short quote the UI shows. */
+  /** The chunk, or its part about the question, for the prompt; `snippet` is the short quote the UI shows. */
   text: string;
 }
 
@@ -16,9 +17,16 @@ export interface RetrievalOptions {
   budgetTokens: number;
   /** The least cosine similarity a passage found only by meaning must have to be used. */
   minSimilarity: number;
+  /** A longer chunk is cut to its part about the question (relevantPart), so more of them fit. */
+  passageTokens: number;
 }
 
-export const defaultRetrieval: RetrievalOptions = { limit: 8, budgetTokens: 2500, minSimilarity: 0.2 };
+export const defaultRetrieval: RetrievalOptions = {
+  limit: 8,
+  budgetTokens: 2500,
+  minSimilarity: 0.2,
+  passageTokens: 300,
+};
 
 const snippetOf = (text: string) => {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -62,7 +70,8 @@ export function documentRetrieval(deps: {
       const name = names.get(h.documentId);
       // A chunk of a document deleted or re-ingested since is not a source any more.
       if (!name) continue;
-      const cost = countTokens(h.text);
+      const text = relevantPart(h.text, q.text, opts.passageTokens);
+      const cost = countTokens(text);
       if (cost > budget) continue;
       budget -= cost;
       out.push({
@@ -70,8 +79,8 @@ export function documentRetrieval(deps: {
         documentId: h.documentId,
         documentName: name,
         page: h.page,
-        snippet: snippetOf(h.text),
-        text: h.text,
+        snippet: snippetOf(text),
+        text,
       });
     }
     return out;

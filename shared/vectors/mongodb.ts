@@ -3,7 +3,7 @@ import {
   candidatesFor,
   checkChunks,
   isZero,
-  reciprocalRankFusion,
+  fuseRankings,
   type RankedChunk,
   type VectorStore,
 } from './store';
@@ -185,8 +185,8 @@ interface HitDoc {
 }
 
 /**
- * Chunks in MongoDB Atlas: `$vectorSearch` and Atlas Search, fused by rank here rather than
- * with `$rankFusion`, which needs MongoDB 8.0+ and would rank differently from pgvector.
+ * Chunks in MongoDB Atlas: `$vectorSearch` and Atlas Search, fused here by fuseRankings (as
+ * pgvector is) rather than with `$rankFusion`, which needs MongoDB 8.0+ and fuses by rank only.
  */
 export function mongoVectorStore(opts: Options): VectorStore {
   const col = opts.client.db(opts.database).collection(opts.collection ?? DEFAULT_COLLECTION);
@@ -258,8 +258,9 @@ export function mongoVectorStore(opts: Options): VectorStore {
           text: h.text,
           // Atlas reports cosine as (1 + cos) / 2.
           similarity: cosine ? 2 * h.score - 1 : null,
+          keywordScore: cosine ? null : h.score,
         }));
-      return reciprocalRankFusion(ranked(vector, true), ranked(keyword, false), q.limit);
+      return fuseRankings(ranked(vector, true), ranked(keyword, false), q.limit);
     },
   };
 }

@@ -4,7 +4,7 @@ import {
   candidatesFor,
   checkChunks,
   isZero,
-  reciprocalRankFusion,
+  fuseRankings,
   type RankedChunk,
   type VectorStore,
 } from './store';
@@ -166,6 +166,7 @@ DECLARE
   ext_schema text;
   ext_version text;
   d integer;
+  half boolean;
 BEGIN
   SELECT n.nspname, e.extversion INTO ext_schema, ext_version
     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector';
@@ -175,6 +176,7 @@ BEGIN
   ) THEN
     RETURN;
   END IF;
+  half := string_to_array(ext_version, '.')::int[] >= ARRAY[0, 7];
   -- The sizes are read first: an index cannot be built while a query on its table is open.
   FOREACH d IN ARRAY coalesce(
     (SELECT array_agg(DISTINCT dims) FROM (
@@ -182,9 +184,11 @@ BEGIN
         GROUP BY user_id, dims HAVING count(*) > ${EXACT_SCAN_MAX}) big),
     '{}'::int[]
   ) LOOP
+    -- Half precision from pgvector 0.7, as createHnswIndex builds it.
     EXECUTE format(
-      'CREATE INDEX IF NOT EXISTS %I ON document_chunks USING hnsw ((embedding::%I.vector(%s)) %I.vector_cosine_ops) WHERE dims = %s',
-      'document_chunks_hnsw_' || d, ext_schema, d, ext_schema, d);
+      'CREATE INDEX IF NOT EXISTS %I ON document_chunks USING hnsw ((embedding::%I.%s(%s)) %I.%s) WHERE dims = %s',
+      'document_chunks_hnsw_' || d, ext_schema, CASE WHEN half THEN 'halfvec' ELSE 'vector' END, d, ext_schema,
+      CASE WHEN half THEN 'halfvec_cosine_ops' ELSE 'vector_cosine_ops' END, d);
   END LOOP;
 END $$;
 `;
@@ -233,7 +237,7 @@ const lexemeQuery = (term: string) =>
   `('''' || replace(replace(${term}, '\\', '\\\\'), '''', '''''') || '''')::tsquery`;
 
 /** Chunks a keyword search reads from the index at most, per word list (see keywordSql). */
-export const KEYWORD_CANDIDATES = 2000;
+export const KEYWORD_CANDIDATES = 500;
 
 /**
  * Keyword ranking for questions, not search-box syntax: a chunk matches when it holds any
@@ -244,10 +248,10 @@ export const KEYWORD_CANDIDATES = 2000;
  * so are words in most of the user's chunks when the question has rarer ones.
  *
  * Only chunks the GIN index finds are scored, never the user's whole set: those holding one of
- * the rarest words, as many words as keep their chunks within KEYWORD_CANDIDATES, plus up to
- * that many holding every word. A chunk whose only words are common ones (a long tail that
- * would otherwise be read whole) can thus be missed; it would rank below the rare-word
- * chunks anyway, and the vector ranking still sees it.
+ * the rarest words (as many words as keep their chunks within KEYWORD_CANDIDATES, read from the
+ * index without touching their text), plus a few holding every word. A chunk whose only words
+ * are common ones can thus be missed; it would rank below the rare-word chunks anyway, and the
+ * vector ranking still sees it.
  * $1 user, $2 document ids or null, $3 candidates.
  */
 const keywordSql = (text: string) => `
@@ -267,30 +271,42 @@ const keywordSql = (text: string) => `
            FROM terms
           WHERE NOT common OR NOT EXISTS (SELECT 1 FROM terms rare WHERE NOT rare.common)
        ),
-       candidates AS MATERIALIZED (
-         SELECT c.document_id, c.idx
+       hits AS MATERIALIZED (
+         SELECT c.document_id, c.idx, w.idf
            FROM weights w
            CROSS JOIN LATERAL (
              SELECT document_id, idx FROM document_chunks
               WHERE user_id = $1 AND ($2::text[] IS NULL OR document_id = ANY($2::text[])) AND tsv @@ w.query
            ) c
           WHERE w.running <= ${KEYWORD_CANDIDATES}
-         UNION
-         (SELECT document_id, idx FROM document_chunks
+         UNION ALL
+         -- Chunks with every word: all score the same, so a few more than asked are enough.
+         (SELECT document_id, idx, NULL FROM document_chunks
            WHERE user_id = $1 AND ($2::text[] IS NULL OR document_id = ANY($2::text[]))
              AND tsv @@ (SELECT string_agg(query::text, ' & ')::tsquery FROM weights)
-           LIMIT ${KEYWORD_CANDIDATES})
+           LIMIT $3)
        ),
+       partial AS (
+         SELECT document_id, idx, bool_or(idf IS NULL) AS every_word,
+                CASE WHEN bool_or(idf IS NULL) THEN (SELECT sum(idf) FROM weights) ELSE sum(idf) END AS r
+           FROM hits
+          GROUP BY document_id, idx
+          ORDER BY r DESC, document_id, idx
+          LIMIT 4 * $3
+       ),
+       -- The words too common to read from the index are looked up in the best candidates only;
+       -- each weighs less than any word that was read, so the order changes little past them.
        scored AS (
-         SELECT k.document_id, k.idx, sum(w.idf) AS r
-           FROM candidates k
-           JOIN document_chunks c ON c.user_id = $1 AND c.document_id = k.document_id AND c.idx = k.idx
-           JOIN weights w ON c.tsv @@ w.query
-          GROUP BY k.document_id, k.idx
-          ORDER BY r DESC, k.document_id, k.idx
+         SELECT p.document_id, p.idx,
+                p.r + CASE WHEN p.every_word THEN 0 ELSE coalesce((
+                  SELECT sum(w.idf) FROM weights w WHERE w.running > ${KEYWORD_CANDIDATES} AND c.tsv @@ w.query
+                ), 0) END AS r
+           FROM partial p
+           JOIN document_chunks c ON c.user_id = $1 AND c.document_id = p.document_id AND c.idx = p.idx
+          ORDER BY r DESC, p.document_id, p.idx
           LIMIT $3
        )
-  SELECT c.document_id, c.idx, c.page, c.text, NULL::float8 AS similarity
+  SELECT c.document_id, c.idx, c.page, c.text, NULL::float8 AS similarity, s.r::float8 AS keyword_score
     FROM scored s
     JOIN document_chunks c ON c.user_id = $1 AND c.document_id = s.document_id AND c.idx = s.idx
    ORDER BY s.r DESC, s.document_id, s.idx`;
@@ -316,13 +332,17 @@ interface VectorSql {
   halfvec: boolean;
 }
 
-/** HNSW indexes one size: a partial index per size over the column cast to it (halfvec past 2,000). */
+/**
+ * HNSW indexes one size: a partial index per size over the column cast to it. Half precision
+ * (pgvector 0.7) where there is one: half the index to keep in memory, up to 4,000 dimensions,
+ * and no order that matters changes; the similarity reported is computed at full precision.
+ */
 export const hnswIndexName = (dims: number) => `document_chunks_hnsw_${dims}`;
 const hnswType = (v: VectorSql, dims: number) =>
-  dims <= 2000
-    ? `${v.schema}.vector(${dims})`
-    : v.halfvec && dims <= 4000
-      ? `${v.schema}.halfvec(${dims})`
+  v.halfvec && dims <= 4000
+    ? `${v.schema}.halfvec(${dims})`
+    : dims <= 2000
+      ? `${v.schema}.vector(${dims})`
       : null;
 
 const atLeast = (version: string, major: number, minor: number) => {
@@ -332,7 +352,7 @@ const atLeast = (version: string, major: number, minor: number) => {
 
 /**
  * Chunks in PostgreSQL: pgvector for similarity (an exact scan for a user with few chunks, HNSW
- * past EXACT_SCAN_MAX) and the GIN full-text index for keywords, fused by rank.
+ * past EXACT_SCAN_MAX) and the GIN full-text index for keywords, fused by fuseRankings.
  */
 export function pgvectorStore(db: Db, opts: { exactScanMax?: number } = {}): PgvectorStore {
   const exactScanMax = opts.exactScanMax ?? EXACT_SCAN_MAX;
@@ -466,7 +486,7 @@ export function pgvectorStore(db: Db, opts: { exactScanMax?: number } = {}): Pgv
               .then((rows) => rows.map(rankedOf))
           : [],
       ]);
-      return reciprocalRankFusion(vector, keyword, q.limit);
+      return fuseRankings(vector, keyword, q.limit);
     },
   };
 }
@@ -477,6 +497,7 @@ interface ChunkRow {
   page: number | null;
   text: string;
   similarity: number | null;
+  keyword_score?: number | null;
 }
 
 const rankedOf = (r: ChunkRow): RankedChunk => ({
@@ -485,6 +506,7 @@ const rankedOf = (r: ChunkRow): RankedChunk => ({
   page: r.page,
   text: r.text,
   similarity: r.similarity === null ? null : Number(r.similarity),
+  keywordScore: r.keyword_score === null || r.keyword_score === undefined ? null : Number(r.keyword_score),
 });
 
 /**
@@ -531,9 +553,9 @@ async function vectorRanking(
          SELECT document_id, idx, ${distance} AS d FROM document_chunks
           WHERE ${scope} ORDER BY ${distance} LIMIT $4
        )
-       SELECT c.document_id, c.idx, c.page, c.text, 1 - n.d AS similarity
+       SELECT c.document_id, c.idx, c.page, c.text, 1 - (c.embedding ${vec.distance} $5::${vec.type}) AS similarity
          FROM nearest n JOIN document_chunks c ON c.user_id = $1 AND c.document_id = n.document_id AND c.idx = n.idx
-        ORDER BY n.d, n.document_id, n.idx`,
+        ORDER BY similarity DESC, n.document_id, n.idx`,
       params,
     );
     return rows.map(rankedOf);

@@ -1,34 +1,55 @@
 import { describe, expect, it } from 'vitest';
-import { candidatesFor, checkChunks, reciprocalRankFusion, RRF_K } from './store';
+import { candidatesFor, checkChunks, fuseRankings } from './store';
 
-const c = (documentId: string, index: number, similarity?: number) => ({
+const c = (documentId: string, index: number, score?: { similarity?: number; keywordScore?: number }) => ({
   documentId,
   index,
   page: null,
   text: `${documentId}#${index}`,
-  similarity,
+  ...score,
 });
+const v = (id: string, similarity: number) => c(id, 0, { similarity });
+const k = (id: string, keywordScore: number) => c(id, 0, { keywordScore });
 
-describe('reciprocalRankFusion', () => {
-  it('adds 1/(60 + rank) from each list, so agreement beats one first place', () => {
-    const hits = reciprocalRankFusion([c('a', 0, 0.9), c('b', 0, 0.8)], [c('b', 0), c('c', 0)], 10);
-    expect(hits.map((h) => h.text)).toEqual(['b#0', 'a#0', 'c#0']);
-    expect(hits[0]).toMatchObject({ vectorRank: 2, keywordRank: 1, similarity: 0.8 });
-    expect(hits[0]!.score).toBeCloseTo(1 / (RRF_K + 2) + 1 / (RRF_K + 1), 12);
-    expect(hits[2]).toMatchObject({ vectorRank: null, keywordRank: 2, similarity: null });
+describe('fuseRankings', () => {
+  it('averages each ranking scaled to 0–1: a clear first place beats agreement in the weak tails', () => {
+    // "rare" is the keyword ranking's clear best and absent from the vectors; "tail" is near
+    // the bottom of both.
+    const hits = fuseRankings(
+      [v('near', 0.9), v('tail', 0.31), v('far', 0.3)],
+      [k('rare', 12), k('tail', 1.2), k('weak', 1)],
+      10,
+    );
+    // Each ranking's best scores 0.5 from it alone (an equal tie, broken by id); both lead "tail".
+    expect(hits.map((h) => h.documentId)).toEqual(['near', 'rare', 'tail', 'far', 'weak']);
+    expect(hits[1]).toMatchObject({
+      score: 0.5,
+      keywordRank: 1,
+      keywordScore: 12,
+      vectorRank: null,
+      similarity: null,
+    });
+    // 0.5 × (0.31 − 0.3) / 0.6 + 0.5 × 0.2 / 11.
+    expect(hits[2]!.score).toBeCloseTo(0.5 * (0.01 / 0.6) + 0.5 * (0.2 / 11), 12);
+    expect(hits[2]).toMatchObject({ vectorRank: 2, keywordRank: 2, similarity: 0.31, keywordScore: 1.2 });
   });
 
-  it('breaks ties by the better single rank, then by id, and keeps the limit', () => {
-    const hits = reciprocalRankFusion([c('z', 1)], [c('a', 1)], 1);
-    expect(hits).toHaveLength(1);
-    expect(hits[0]!.documentId).toBe('a');
-    expect(reciprocalRankFusion([], [], 5)).toEqual([]);
+  it('on equal scores prefers the chunk both rankings found, then the better rank, then the id; keeps the limit', () => {
+    // "both" is first by keyword and last by vector (0.5); "top" is first by vector alone (0.5).
+    const hits = fuseRankings([v('top', 0.9), v('both', 0.1)], [k('both', 3)], 5);
+    expect(hits.map((h) => h.documentId)).toEqual(['both', 'top']);
+    expect(fuseRankings([v('z', 0.5)], [k('a', 2)], 1).map((h) => h.documentId)).toEqual(['a']);
+    expect(fuseRankings([], [], 5)).toEqual([]);
   });
 
-  it('counts a chunk listed twice in one list once', () => {
-    const hits = reciprocalRankFusion([c('a', 0), c('a', 0)], [], 5);
-    expect(hits).toHaveLength(1);
-    expect(hits[0]!.vectorRank).toBe(1);
+  it('scales a ranking without scores by rank, and counts a chunk listed twice once', () => {
+    const hits = fuseRankings([c('a', 0), c('b', 0), c('a', 0)], [], 5);
+    expect(hits.map((h) => [h.documentId, h.vectorRank])).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
+    // Ranks 1 and 2 score 1 and 1/2; scaled, 1 and 0.
+    expect(hits.map((h) => h.score)).toEqual([0.5, 0]);
   });
 });
 

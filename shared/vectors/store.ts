@@ -24,7 +24,7 @@ export interface SearchHit {
   index: number;
   page: number | null;
   text: string;
-  /** Reciprocal rank fusion of the two rankings (k = 60): only its order means anything. */
+  /** The two rankings fused (fuseRankings), 0–1: only its order means anything. */
   score: number;
   /** 1-based rank by vector similarity, null when the vector search did not return it. */
   vectorRank: number | null;
@@ -32,6 +32,8 @@ export interface SearchHit {
   keywordRank: number | null;
   /** Cosine similarity to the question, when the vector search returned it. */
   similarity: number | null;
+  /** How well its words match (BM25-like, higher is better), comparable only within one search. */
+  keywordScore: number | null;
 }
 
 /** Where chunks and their vectors live; every call is scoped to one user. */
@@ -46,12 +48,13 @@ export interface VectorStore {
     chunks: StoredChunk[];
   }): Promise<void>;
   deleteDocument(userId: string, documentId: string): Promise<void>;
-  /** Hybrid: vector and keyword rankings fused by reciprocal rank fusion, best first. */
+  /** Hybrid: vector and keyword rankings fused by fuseRankings, best first. */
   search(q: SearchQuery): Promise<SearchHit[]>;
   hasChunks(userId: string): Promise<boolean>;
 }
 
-export const RRF_K = 60;
+/** The vector ranking's share of the fused score; the keyword ranking has the rest. */
+export const FUSION_WEIGHT = 0.5;
 
 export interface RankedChunk {
   documentId: string;
@@ -59,46 +62,76 @@ export interface RankedChunk {
   page: number | null;
   text: string;
   similarity?: number | null;
+  keywordScore?: number | null;
 }
 
 /**
- * Reciprocal rank fusion: each list adds 1 / (k + rank) for every chunk it holds. Ranks, not
- * scores, are combined because cosine similarity and keyword relevance have no common scale.
+ * Relative score fusion: each ranking's scores are scaled to 0–1 over the candidates it
+ * returned (best 1, worst 0; one candidate alone, or all equal, is 1) and the two are averaged
+ * with equal weight, a chunk missing from a ranking getting 0 from it. Unlike reciprocal rank
+ * fusion, a strong first place keeps its lead over chunks both rankings list in their weak
+ * tails: on the labelled set (bench/quality.ts) RRF ranked below keyword search alone, this
+ * ties it; equal weights are not fitted to that set. Ties go to the chunk both rankings found,
+ * then to the better single rank.
  */
-export function reciprocalRankFusion(
-  vector: RankedChunk[],
-  keyword: RankedChunk[],
-  limit: number,
-  k = RRF_K,
-): SearchHit[] {
+export function fuseRankings(vector: RankedChunk[], keyword: RankedChunk[], limit: number): SearchHit[] {
   const hits = new Map<string, SearchHit>();
   const hit = (c: RankedChunk) => {
     const key = `${c.documentId}\u0000${c.index}`;
     let h = hits.get(key);
     if (!h) {
-      h = { ...c, similarity: null, score: 0, vectorRank: null, keywordRank: null };
+      h = {
+        documentId: c.documentId,
+        index: c.index,
+        page: c.page,
+        text: c.text,
+        similarity: null,
+        keywordScore: null,
+        score: 0,
+        vectorRank: null,
+        keywordRank: null,
+      };
       hits.set(key, h);
     }
     return h;
   };
+  const once = (list: RankedChunk[]) => {
+    const seen = new Set<string>();
+    return list.filter((c) => {
+      const key = `${c.documentId}\u0000${c.index}`;
+      return !seen.has(key) && seen.add(key);
+    });
+  };
+  vector = once(vector);
+  keyword = once(keyword);
+  /** Scores scaled to 0–1; a ranking without scores is scaled by rank. */
+  const scaled = (list: RankedChunk[], value: (c: RankedChunk) => number | null | undefined) => {
+    const raw = list.map((c, i) => value(c) ?? 1 / (i + 1));
+    const max = Math.max(...raw);
+    const min = Math.min(...raw);
+    return raw.map((x) => (max > min ? (x - min) / (max - min) : 1));
+  };
+  const vs = scaled(vector, (c) => c.similarity);
   vector.forEach((c, i) => {
     const h = hit(c);
-    if (h.vectorRank !== null) return;
     h.vectorRank = i + 1;
     h.similarity = c.similarity ?? null;
-    h.score += 1 / (k + i + 1);
+    h.score += FUSION_WEIGHT * vs[i]!;
   });
+  const ks = scaled(keyword, (c) => c.keywordScore);
   keyword.forEach((c, i) => {
     const h = hit(c);
-    if (h.keywordRank !== null) return;
     h.keywordRank = i + 1;
-    h.score += 1 / (k + i + 1);
+    h.keywordScore = c.keywordScore ?? null;
+    h.score += (1 - FUSION_WEIGHT) * ks[i]!;
   });
+  const found = (h: SearchHit) => Number(h.vectorRank !== null) + Number(h.keywordRank !== null);
   const best = (h: SearchHit) => Math.min(h.vectorRank ?? Infinity, h.keywordRank ?? Infinity);
   return [...hits.values()]
     .sort(
       (a, b) =>
         b.score - a.score ||
+        found(b) - found(a) ||
         best(a) - best(b) ||
         a.documentId.localeCompare(b.documentId) ||
         a.index - b.index,
