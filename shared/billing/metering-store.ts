@@ -19,30 +19,111 @@ export interface UsageRecord {
   at: Date;
 }
 
+/** What a reservation is decided on: the balance, the user's streams, the month's spend, free replies. */
+export interface ReservationFacts {
+  credits: number;
+  held: number;
+  cap: number | null;
+  /**
+   * The balance row's version (its xmin). Every reservation and settlement writes that row, so
+   * facts read without a lock still hold when the hold is taken on an unchanged version.
+   */
+  version: string;
+  /** The user's chat replies streaming (API-key calls have their own cap), not counting dead ones. */
+  active: number;
+  /** Charged this month plus held by other replies; null without a cap (then nobody asks). */
+  spent: number | null;
+  freeLastMinute: { n: number; oldest: Date | null };
+  freeLastDay: { n: number; oldest: Date | null };
+}
+
+/** The cut-offs the facts are counted from. */
+export interface FactWindows {
+  liveSince: Date;
+  monthStart: Date;
+  minuteAgo: Date;
+  dayAgo: Date;
+}
+
+/**
+ * The facts as one row, for a statement of its own or inside a bigger one (the reply's context
+ * reads them in its round trip): `p` names the placeholders of the user, the windows and the
+ * generation to leave out ('' when there is none yet).
+ */
+export const reservationFactsSql = (p: {
+  user: string;
+  liveSince: string;
+  monthStart: string;
+  minuteAgo: string;
+  dayAgo: string;
+  exclude: string;
+}) => `
+  SELECT u.credits, u.held, u.monthly_spend_cap_credits AS cap, u.xmin::text AS version,
+         (SELECT count(*) FROM generations g
+           WHERE g.user_id = u.id AND g.status = 'streaming' AND g.id <> ${p.exclude}
+             AND g.updated_at > ${p.liveSince}::timestamptz AND g.api_key_id IS NULL) AS active,
+         CASE WHEN u.monthly_spend_cap_credits IS NOT NULL THEN
+           (SELECT COALESCE(sum(r.credits), 0) FROM usage_records r
+             WHERE r.user_id = u.id AND r.created_at >= ${p.monthStart}::timestamptz)
+           + (SELECT COALESCE(sum(h.credits), 0) FROM holds h WHERE h.user_id = u.id AND h.generation_id <> ${p.exclude})
+         END AS spent,
+         f.minute_n, f.minute_oldest, f.day_n, f.day_oldest
+    FROM users u,
+         LATERAL (SELECT count(*) FILTER (WHERE g.started_at > ${p.minuteAgo}::timestamptz) AS minute_n,
+                         min(g.started_at) FILTER (WHERE g.started_at > ${p.minuteAgo}::timestamptz) AS minute_oldest,
+                         count(*) AS day_n, min(g.started_at) AS day_oldest
+                    FROM generations g
+                   WHERE g.user_id = u.id AND g.free AND g.started_at > ${p.dayAgo}::timestamptz
+                     AND g.id <> ${p.exclude}) f
+   WHERE u.id = ${p.user}`;
+
+/** The row as the statement returns it, read directly or as JSON (numbers may be strings, dates too). */
+export type ReservationFactsRow = Record<
+  | 'credits'
+  | 'held'
+  | 'cap'
+  | 'version'
+  | 'active'
+  | 'spent'
+  | 'minute_n'
+  | 'minute_oldest'
+  | 'day_n'
+  | 'day_oldest',
+  unknown
+>;
+
+export function toReservationFacts(row: ReservationFactsRow): ReservationFacts {
+  const num = (v: unknown) => Number(v ?? 0);
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date));
+  return {
+    credits: num(row.credits),
+    held: num(row.held),
+    cap: row.cap === null || row.cap === undefined ? null : num(row.cap),
+    version: String(row.version),
+    active: num(row.active),
+    spent: row.spent === null || row.spent === undefined ? null : num(row.spent),
+    freeLastMinute: { n: num(row.minute_n), oldest: date(row.minute_oldest) },
+    freeLastDay: { n: num(row.day_n), oldest: date(row.day_oldest) },
+  };
+}
+
 /** The SQL of reserve-then-settle: holds, stream slots, free-model windows, usage records. */
 export const meteringStore = (db: Db) => ({
-  /**
-   * The user's chat replies still streaming, not counting ones whose instance stopped refreshing
-   * them, nor calls through API keys (those have their own cap per key).
-   */
-  activeStreams: async (userId: string, excludeGenerationId: string, liveSince: Date) =>
-    (
-      await db.one<{ n: number }>(
-        `SELECT count(*)::bigint AS n FROM generations
-          WHERE user_id = $1 AND status = 'streaming' AND id <> $2 AND updated_at > $3 AND api_key_id IS NULL`,
-        [userId, excludeGenerationId, liveSince],
-      )
-    ).n,
-
-  /** Credits charged since `since` plus what the user's replies in flight hold: the month's spend so far. */
-  spentSince: async (userId: string, since: Date, excludeGenerationId: string) =>
-    (
-      await db.one<{ n: number }>(
-        `SELECT (SELECT COALESCE(sum(credits), 0) FROM usage_records WHERE user_id = $1 AND created_at >= $2)
-              + (SELECT COALESCE(sum(credits), 0) FROM holds WHERE user_id = $1 AND generation_id <> $3) AS n`,
-        [userId, since, excludeGenerationId],
-      )
-    ).n,
+  /** The facts of a reservation, for a caller that holds the balance lock. */
+  reservationFacts: async (userId: string, w: FactWindows, excludeGenerationId: string) => {
+    const row = await db.maybeOne<ReservationFactsRow>(
+      reservationFactsSql({
+        user: '$1',
+        liveSince: '$2',
+        monthStart: '$3',
+        minuteAgo: '$4',
+        dayAgo: '$5',
+        exclude: '$6',
+      }),
+      [userId, w.liveSince, w.monthStart, w.minuteAgo, w.dayAgo, excludeGenerationId],
+    );
+    return row && toReservationFacts(row);
+  },
 
   /** What an API key has spent plus what its calls in flight hold (this one excepted). */
   keySpentAndHeld: async (keyId: string, excludeGenerationId: string) =>
@@ -67,13 +148,6 @@ export const meteringStore = (db: Db) => ({
 
   markFree: (generationId: string) =>
     db.exec(`UPDATE generations SET free = true WHERE id = $1`, [generationId]),
-
-  freeRepliesSince: (userId: string, since: Date, excludeGenerationId: string) =>
-    db.one<{ n: number; oldest: Date | null }>(
-      `SELECT count(*)::bigint AS n, min(started_at) AS oldest FROM generations
-        WHERE user_id = $1 AND free AND started_at > $2 AND id <> $3`,
-      [userId, since, excludeGenerationId],
-    ),
 
   /** Takes the hold only if the available balance covers it: one statement, so no race gets past. */
   takeHold: (h: { userId: string; generationId: string; credits: number; at: Date; expiresAt: Date }) =>

@@ -5,7 +5,7 @@ import { newId } from '../ids';
 import type { UpstreamUsage } from '../llm/upstream';
 import type { CatalogueModel } from '../models/catalogue';
 import { ledgerStore } from './ledger';
-import { meteringStore } from './metering-store';
+import { meteringStore, type FactWindows, type ReservationFacts } from './metering-store';
 import { tokensToUsd, usdToCredits } from './pricing';
 
 export interface ReplyModel extends CatalogueModel {
@@ -33,6 +33,18 @@ export interface Metering {
       apiKey?: { id: string; spendLimitCredits: number | null };
     },
   ): Promise<{ maxTokens: number; hold: number; capped: boolean }>;
+  /** The windows `plan`'s facts are counted over, as of `now` (the reply's context reads them). */
+  factWindows(now: Date): FactWindows;
+  /**
+   * `reserve`'s decision alone, on facts read without the lock (in the reply's first query):
+   * throws what `reserve` throws, else says what to hold. The caller takes the hold in one
+   * statement that also checks the facts' version is unchanged, and calls `reserve` when it was
+   * not (another reply of the user started or ended meanwhile), so the limits hold as before.
+   */
+  plan(
+    r: { userId: string; model: ReplyModel; promptTokens: number; maxTokens: number },
+    facts: ReservationFacts,
+  ): Reservation;
   release(tx: Db, r: { userId: string; generationId: string }): Promise<void>;
   settle(
     tx: Db,
@@ -56,6 +68,16 @@ export interface Metering {
       usage: UpstreamUsage;
     },
   ): Promise<number>;
+}
+
+/** What a reservation holds, and for how long. */
+export interface Reservation {
+  maxTokens: number;
+  hold: number;
+  capped: boolean;
+  /** A free model: no hold, counted against the free-reply limits. */
+  free: boolean;
+  expiresAt: Date;
 }
 
 export interface MeteringLimits {
@@ -178,50 +200,23 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
     return charged;
   }
 
-  async function checkFreeLimits(tx: Db, r: { userId: string; generationId: string }, now: Date) {
-    const store = meteringStore(tx);
-    await store.markFree(r.generationId);
-    for (const [windowMs, limit, what] of [
-      [60_000, limits.freePerMinute, 'a minute'],
-      [86_400_000, limits.freePerDay, 'a day'],
-    ] as const) {
-      const used = await store.freeRepliesSince(r.userId, new Date(now.getTime() - windowMs), r.generationId);
-      if (used.n >= limit) {
-        const wait = used.oldest ? Math.ceil((used.oldest.getTime() + windowMs - now.getTime()) / 1000) : 60;
-        const retryAfterSeconds = Math.max(1, wait);
-        throw new AppError(
-          'rate_limited',
-          `Free models allow ${limit} replies in ${what}. Try again in ${retryAfterSeconds} s, or pick a paid model.`,
-          { retryAfterSeconds },
-        );
-      }
-    }
+  const factWindows = (now: Date): FactWindows => ({
+    liveSince: new Date(now.getTime() - limits.abandonedAfterMs),
+    monthStart: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)),
+    minuteAgo: new Date(now.getTime() - 60_000),
+    dayAgo: new Date(now.getTime() - 86_400_000),
+  });
+
+  interface KeyFacts {
+    limit: { id: string; spendLimitCredits: number | null };
+    streaming: number;
+    lastMinute: number;
+    oldest: Date | null;
+    /** Spent and held by the key's calls; null without a spend limit. */
+    spentAndHeld: number | null;
   }
 
-  async function checkStreams(tx: Db, userId: string, generationId: string, now: Date) {
-    const active = await meteringStore(tx).activeStreams(
-      userId,
-      generationId,
-      new Date(now.getTime() - limits.abandonedAfterMs),
-    );
-    if (active >= limits.maxConcurrentStreams) {
-      throw new AppError(
-        'rate_limited',
-        `You can have ${limits.maxConcurrentStreams} replies streaming at once. Wait for one to finish, then send again.`,
-        { retryAfterSeconds: 5 },
-      );
-    }
-  }
-
-  /** Per-key limits, counted under the balance lock like the user's: concurrent calls cannot slip past. */
-  async function checkKeyRate(tx: Db, keyId: string, generationId: string, now: Date) {
-    const store = meteringStore(tx);
-    const k = await store.keyActivity(
-      keyId,
-      generationId,
-      new Date(now.getTime() - limits.abandonedAfterMs),
-      new Date(now.getTime() - 60_000),
-    );
+  function checkKeyRate(k: KeyFacts, now: Date) {
     if (k.streaming >= limits.apiKeyMaxConcurrentStreams) {
       throw new AppError(
         'rate_limited',
@@ -240,75 +235,132 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
     }
   }
 
+  /**
+   * The one decision of a reservation, on facts read under the balance lock (`reserve`) or
+   * without it (`plan`, whose caller checks the facts' version when taking the hold).
+   */
+  function decide(
+    r: { model: ReplyModel; promptTokens: number; maxTokens: number },
+    facts: ReservationFacts,
+    key: KeyFacts | null,
+    now: Date,
+  ): Reservation {
+    const expiresAt = new Date(now.getTime() + limits.holdTtlMs);
+    if (key) checkKeyRate(key, now);
+    else if (facts.active >= limits.maxConcurrentStreams) {
+      throw new AppError(
+        'rate_limited',
+        `You can have ${limits.maxConcurrentStreams} replies streaming at once. Wait for one to finish, then send again.`,
+        { retryAfterSeconds: 5 },
+      );
+    }
+    if (r.model.free) {
+      for (const [windowMs, limit, what, used] of [
+        [60_000, limits.freePerMinute, 'a minute', facts.freeLastMinute],
+        [86_400_000, limits.freePerDay, 'a day', facts.freeLastDay],
+      ] as const) {
+        if (used.n >= limit) {
+          const wait = used.oldest
+            ? Math.ceil((used.oldest.getTime() + windowMs - now.getTime()) / 1000)
+            : 60;
+          const retryAfterSeconds = Math.max(1, wait);
+          throw new AppError(
+            'rate_limited',
+            `Free models allow ${limit} replies in ${what}. Try again in ${retryAfterSeconds} s, or pick a paid model.`,
+            { retryAfterSeconds },
+          );
+        }
+      }
+      return { maxTokens: r.maxTokens, hold: 0, capped: false, free: true, expiresAt };
+    }
+    let available = Math.max(0, facts.credits - facts.held);
+    // A key's spend limit is a second balance: what it spent and holds counts against it.
+    const keyLeft =
+      key && key.limit.spendLimitCredits !== null && key.spentAndHeld !== null
+        ? Math.max(0, key.limit.spendLimitCredits - key.spentAndHeld)
+        : null;
+    if (keyLeft !== null) available = Math.min(available, keyLeft);
+    let maxTokens = r.maxTokens;
+    let hold = worstCase(r.model, r.promptTokens, maxTokens, markup);
+    if (hold > available) {
+      const affordable = affordableReplyTokens(r.model, r.promptTokens, r.maxTokens, available, markup);
+      const floor = Math.min(limits.minReplyTokens, r.maxTokens);
+      if (affordable < floor) {
+        const needed = worstCase(r.model, r.promptTokens, floor, markup);
+        if (keyLeft !== null && keyLeft === available) {
+          throw new AppError(
+            'insufficient_credits',
+            `This call needs at least ${needed.toLocaleString('en-US')} credits (the prompt and a reply of ${floor} tokens on ${r.model.name}), and this API key's spend limit leaves ${keyLeft.toLocaleString('en-US')}. Raise the key's limit or create a new key.`,
+            { details: { needed, available } },
+          );
+        }
+        throw new AppError(
+          'insufficient_credits',
+          `This reply needs at least ${needed.toLocaleString('en-US')} credits (your message and a reply of ${floor} tokens on ${r.model.name}), and ${available.toLocaleString('en-US')} are available. Buy credits, or pick a cheaper model.`,
+          { details: { needed, available } },
+        );
+      }
+      maxTokens = affordable;
+      hold = worstCase(r.model, r.promptTokens, maxTokens, markup);
+    }
+    const cap = facts.cap;
+    if (cap !== null && hold > 0) {
+      const spent = facts.spent ?? 0;
+      if (spent + hold > cap) {
+        throw new AppError(
+          'spend_cap_reached',
+          `This reply may cost up to ${hold.toLocaleString('en-US')} credits, which would take this month's spending past your cap of ${cap.toLocaleString('en-US')} (${spent.toLocaleString('en-US')} so far). Raise the cap in settings, pick a cheaper model or a shorter reply, or wait for next month.`,
+          { details: { hold, spent, cap } },
+        );
+      }
+    }
+    return { maxTokens, hold, capped: maxTokens < r.maxTokens, free: false, expiresAt };
+  }
+
   return {
     async reserve(tx, r) {
       const now = clock.now();
       const store = meteringStore(tx);
-      // Locking the balance row serialises this user's reservations, so the cap below holds.
-      const balance = await ledgerStore(tx).lockBalance(r.userId);
-      if (!balance) throw new AppError('unauthenticated', 'Sign in again.');
-      if (r.apiKey) await checkKeyRate(tx, r.apiKey.id, r.generationId, now);
-      else await checkStreams(tx, r.userId, r.generationId, now);
-      if (r.model.free) {
-        await checkFreeLimits(tx, r, now);
-        return { maxTokens: r.maxTokens, hold: 0, capped: false };
+      // Locking the balance row serialises this user's reservations, so the limits below hold.
+      if (!(await ledgerStore(tx).lockBalance(r.userId)))
+        throw new AppError('unauthenticated', 'Sign in again.');
+      // Read after the lock, so a reservation that committed while we waited is counted.
+      const facts = await store.reservationFacts(r.userId, factWindows(now), r.generationId);
+      if (!facts) throw new AppError('unauthenticated', 'Sign in again.');
+      let key: KeyFacts | null = null;
+      if (r.apiKey) {
+        const k = await store.keyActivity(
+          r.apiKey.id,
+          r.generationId,
+          factWindows(now).liveSince,
+          factWindows(now).minuteAgo,
+        );
+        const spentAndHeld =
+          r.apiKey.spendLimitCredits !== null
+            ? Number(await store.keySpentAndHeld(r.apiKey.id, r.generationId))
+            : null;
+        key = { limit: r.apiKey, ...k, spentAndHeld };
       }
-      let available = Math.max(0, Number(balance.credits) - Number(balance.held));
-      // A key's spend limit is a second balance: what it spent and holds counts against it.
-      const keyLeft =
-        r.apiKey && r.apiKey.spendLimitCredits !== null
-          ? Math.max(
-              0,
-              r.apiKey.spendLimitCredits - Number(await store.keySpentAndHeld(r.apiKey.id, r.generationId)),
-            )
-          : null;
-      if (keyLeft !== null) available = Math.min(available, keyLeft);
-      let maxTokens = r.maxTokens;
-      let hold = worstCase(r.model, r.promptTokens, maxTokens, markup);
-      if (hold > available) {
-        const affordable = affordableReplyTokens(r.model, r.promptTokens, r.maxTokens, available, markup);
-        const floor = Math.min(limits.minReplyTokens, r.maxTokens);
-        if (affordable < floor) {
-          const needed = worstCase(r.model, r.promptTokens, floor, markup);
-          if (keyLeft !== null && keyLeft === available) {
-            throw new AppError(
-              'insufficient_credits',
-              `This call needs at least ${needed.toLocaleString('en-US')} credits (the prompt and a reply of ${floor} tokens on ${r.model.name}), and this API key's spend limit leaves ${keyLeft.toLocaleString('en-US')}. Raise the key's limit or create a new key.`,
-              { details: { needed, available } },
-            );
-          }
-          throw new AppError(
-            'insufficient_credits',
-            `This reply needs at least ${needed.toLocaleString('en-US')} credits (your message and a reply of ${floor} tokens on ${r.model.name}), and ${available.toLocaleString('en-US')} are available. Buy credits, or pick a cheaper model.`,
-            { details: { needed, available } },
-          );
-        }
-        maxTokens = affordable;
-        hold = worstCase(r.model, r.promptTokens, maxTokens, markup);
-      }
-      const cap = balance.monthly_spend_cap_credits;
-      if (cap !== null && hold > 0) {
-        const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-        const spent = Number(await store.spentSince(r.userId, monthStart, r.generationId));
-        if (spent + hold > Number(cap)) {
-          throw new AppError(
-            'spend_cap_reached',
-            `This reply may cost up to ${hold.toLocaleString('en-US')} credits, which would take this month's spending past your cap of ${Number(cap).toLocaleString('en-US')} (${spent.toLocaleString('en-US')} so far). Raise the cap in settings, pick a cheaper model or a shorter reply, or wait for next month.`,
-            { details: { hold, spent, cap: Number(cap) } },
-          );
-        }
+      const plan = decide(r, facts, key, now);
+      if (plan.free) {
+        await store.markFree(r.generationId);
+        return { maxTokens: plan.maxTokens, hold: 0, capped: false };
       }
       const taken = await store.takeHold({
         userId: r.userId,
         generationId: r.generationId,
-        credits: hold,
+        credits: plan.hold,
         at: now,
-        expiresAt: new Date(now.getTime() + limits.holdTtlMs),
+        expiresAt: plan.expiresAt,
       });
       // The row is locked, so this cannot fail for want of credit; it would mean a bug, not a race.
       if (taken === 0) throw new AppError('internal', 'The credit hold could not be taken. Try again.');
-      return { maxTokens, hold, capped: maxTokens < r.maxTokens };
+      return { maxTokens: plan.maxTokens, hold: plan.hold, capped: plan.capped };
     },
+
+    factWindows,
+
+    plan: (r, facts) => decide(r, facts, null, clock.now()),
 
     async release(tx, r) {
       await meteringStore(tx).releaseHold(r.generationId);

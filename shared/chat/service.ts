@@ -196,34 +196,39 @@ export function chatService(deps: {
       reply: newId(now.getTime() + 1),
       generation: newId(),
     };
-    const reserved = await db.tx(async (tx) => {
-      await chatStore(tx).startReply({
-        question: b.question && {
-          id: ids.question,
-          parentId: b.ctx.anchorId,
-          content: b.question.content,
-          imageIds: pictures.questionIds,
-        },
-        replyId: ids.reply,
-        replyParentId: ids.question,
-        generationId: ids.generation,
-        conversationId: c.id,
-        userId: b.userId,
-        model: model.id,
-        promptTokens: prompt.promptTokens,
-        citations: passages.map(({ text: _text, ...citation }) => citation),
-        at: now,
-      });
-      const r = await deps.metering.reserve(tx, {
-        userId: b.userId,
-        generationId: ids.generation,
-        model,
-        promptTokens: prompt.promptTokens,
-        maxTokens: requested,
-      });
-      await chatStore(tx).setReplyLimit(ids.generation, ids.reply, r.maxTokens);
-      return r;
-    });
+    const start = {
+      question: b.question && {
+        id: ids.question,
+        parentId: b.ctx.anchorId,
+        content: b.question.content,
+        imageIds: pictures.questionIds,
+      },
+      replyId: ids.reply,
+      replyParentId: ids.question,
+      generationId: ids.generation,
+      conversationId: c.id,
+      userId: b.userId,
+      model: model.id,
+      promptTokens: prompt.promptTokens,
+      citations: passages.map(({ text: _text, ...citation }) => citation),
+      at: now,
+    };
+    const wanted = { userId: b.userId, model, promptTokens: prompt.promptTokens, maxTokens: requested };
+    // Decided on the facts the context read; taken in one statement if they still hold (the
+    // usual case: one round trip before the upstream call instead of a locked transaction of six).
+    const plan = deps.metering.plan(wanted, b.ctx.limits);
+    const reserved = (await chatStore(db).startReply({
+      ...start,
+      held: { version: b.ctx.limits.version, ...plan },
+    }))
+      ? plan
+      : // Another reply of this user started or ended meanwhile: decide again under the lock.
+        await db.tx(async (tx) => {
+          await chatStore(tx).startReply(start);
+          const r = await deps.metering.reserve(tx, { ...wanted, generationId: ids.generation });
+          await chatStore(tx).setReplyLimit(ids.generation, ids.reply, r.maxTokens);
+          return r;
+        });
 
     return launch({
       userId: b.userId,
@@ -548,6 +553,7 @@ export function chatService(deps: {
         userId,
         conversationId,
         input.parentId === undefined ? { kind: 'active' } : { kind: 'parent', messageId: input.parentId },
+        deps.metering.factWindows(clock.now()),
       );
       if (!ctx) throw notFound('Conversation');
       if (!ctx.anchorFound) {
@@ -647,7 +653,12 @@ export function chatService(deps: {
       messageId: string,
       input: RegenerateBody,
     ): Promise<AsyncIterable<StreamEvent>> {
-      const ctx = await chatStore(db).replyContext(userId, conversationId, { kind: 'regenerate', messageId });
+      const ctx = await chatStore(db).replyContext(
+        userId,
+        conversationId,
+        { kind: 'regenerate', messageId },
+        deps.metering.factWindows(clock.now()),
+      );
       if (!ctx) throw notFound('Conversation');
       const question = ctx.path.at(-1);
       if (!ctx.anchorFound || !question || question.role !== 'user') throw notFound('Reply');

@@ -2,6 +2,13 @@ import type { Db } from '../db/db';
 import type { ConversationRow, MessageRow } from '../conversations/store';
 import type { DoneReason } from '../contracts/chat-stream';
 import type { Citation, MessageError } from '../contracts/conversations';
+import {
+  reservationFactsSql,
+  toReservationFacts,
+  type FactWindows,
+  type ReservationFacts,
+  type ReservationFactsRow,
+} from '../billing/metering-store';
 
 export type ReplyStatus = 'complete' | 'stopped' | 'failed';
 
@@ -38,18 +45,32 @@ export interface ReplyContext {
   anchorRole: 'user' | 'assistant' | null;
   /** Root first, the anchor last. */
   path: PathTurn[];
+  /** What the reply's reservation is decided on (read without a lock: see Metering.plan). */
+  limits: ReservationFacts;
+}
+
+/** A reservation decided on the context's facts, taken by `startReply` only if they still hold. */
+export interface HeldStart {
+  /** The balance row's version the facts were read at. */
+  version: string;
+  hold: number;
+  free: boolean;
+  maxTokens: number;
+  expiresAt: Date;
 }
 
 /** Messages and generation rows of the chat flow; every query carries the owner. */
 export const chatStore = (db: Db) => ({
   /**
-   * The conversation (null when it is not the user's) and the branch a new reply builds on, in
-   * one round trip: it sits between the user's click and the first byte.
+   * The conversation (null when it is not the user's), the branch a new reply builds on and the
+   * facts its reservation is decided on, in one round trip: it sits between the user's click and
+   * the first byte.
    */
   replyContext: async (
     userId: string,
     conversationId: string,
     anchor: Anchor,
+    windows: FactWindows,
   ): Promise<ReplyContext | null> => {
     const row = await db.maybeOne<
       ConversationRow & {
@@ -59,6 +80,7 @@ export const chatStore = (db: Db) => ({
         has_memories: boolean;
         anchor_role: 'user' | 'assistant' | null;
         path: PathTurn[];
+        limits: ReservationFactsRow | null;
       }
     >(
       `WITH RECURSIVE c AS (SELECT * FROM conversations WHERE id = $1 AND user_id = $2),
@@ -88,13 +110,34 @@ export const chatStore = (db: Db) => ({
               (SELECT role FROM path WHERE depth = 0) AS anchor_role,
               COALESCE((SELECT json_agg(json_build_object('id', id, 'role', role, 'content', content, 'status', status,
                                                           'imageIds', image_ids)
-                                 ORDER BY depth DESC) FROM path), '[]'::json) AS path
+                                 ORDER BY depth DESC) FROM path), '[]'::json) AS path,
+              (SELECT row_to_json(f) FROM (${reservationFactsSql({ user: '$2', liveSince: '$5', monthStart: '$6', minuteAgo: '$7', dayAgo: '$8', exclude: "''" })}) f) AS limits
          FROM c`,
-      [conversationId, userId, anchor.kind, anchor.kind === 'active' ? null : anchor.messageId],
+      [
+        conversationId,
+        userId,
+        anchor.kind,
+        anchor.kind === 'active' ? null : anchor.messageId,
+        windows.liveSince,
+        windows.monthStart,
+        windows.minuteAgo,
+        windows.dayAgo,
+      ],
     );
-    if (!row) return null;
-    const { anchor_id, anchor_exists, anchor_role, has_documents, has_memories, path, ...conversation } = row;
+    // No balance row: the account is gone, and its conversations with it.
+    if (!row?.limits) return null;
+    const {
+      anchor_id,
+      anchor_exists,
+      anchor_role,
+      has_documents,
+      has_memories,
+      path,
+      limits,
+      ...conversation
+    } = row;
     return {
+      limits: toReservationFacts(limits),
       conversation,
       hasDocuments: has_documents,
       hasMemories: has_memories,
@@ -107,9 +150,12 @@ export const chatStore = (db: Db) => ({
 
   /**
    * The question (unless regenerating), the empty reply and its generation row, with the
-   * conversation moved to the top and its active branch on the reply, in one round trip.
+   * conversation moved to the top and its active branch on the reply, in one round trip. With
+   * `held`, the same statement takes the reservation's hold, and does all of it only if the
+   * balance row is still at the version the reservation was decided on (and covers the hold):
+   * false means nothing was written, and the reply starts the locked way instead.
    */
-  startReply: (r: {
+  startReply: async (r: {
     /** Absent when regenerating: the reply answers an existing question. */
     question?: { id: string; parentId: string | null; content: string; imageIds: string[] };
     replyId: string;
@@ -123,23 +169,39 @@ export const chatStore = (db: Db) => ({
     /** The sources the reply was given, shown under it. */
     citations: Citation[];
     at: Date;
-  }) =>
-    db.exec(
-      `WITH q AS (
+    held?: HeldStart;
+  }): Promise<boolean> => {
+    const row = await db.one<{ started: boolean }>(
+      `WITH u AS (
+         -- Writing the balance row even for a free reply (no hold) moves its version, so a
+         -- concurrent start decided on the same facts finds it changed.
+         UPDATE users SET held = held + $15
+          WHERE $14::text IS NOT NULL AND id = $5 AND xmin::text = $14 AND credits - held >= $15
+         RETURNING id
+       ), ok AS (
+         SELECT 1 WHERE $14::text IS NULL OR EXISTS (SELECT 1 FROM u)
+       ), h AS (
+         INSERT INTO holds (generation_id, user_id, credits, created_at, expires_at)
+         SELECT $3, id, $15, $9, $16 FROM u WHERE $15 > 0
+       ), q AS (
          INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, model, status, image_ids, created_at)
-         SELECT $1, $4, $5, $2, 'user', $6, $8, 'complete', $7, $9 WHERE $1::text IS NOT NULL
+         SELECT $1, $4, $5, $2, 'user', $6, $8, 'complete', $7, $9 FROM ok WHERE $1::text IS NOT NULL
          RETURNING id
        ), a AS (
          INSERT INTO messages (id, conversation_id, user_id, parent_id, role, content, model, status, image_ids,
-                               citations, created_at)
-         VALUES ($10, $4, $5, $11, 'assistant', '', $8, 'streaming', '{}', $13::jsonb,
-                 $9::timestamptz + interval '1 millisecond')
+                               citations, max_tokens, created_at)
+         SELECT $10, $4, $5, $11, 'assistant', '', $8, 'streaming', '{}', $13::jsonb, $17,
+                $9::timestamptz + interval '1 millisecond' FROM ok
          RETURNING id
        ), g AS (
-         INSERT INTO generations (id, message_id, conversation_id, user_id, model, status, started_at, updated_at, prompt_tokens)
-         SELECT $3, a.id, $4, $5, $8, 'streaming', $9, $9, $12 FROM a
+         INSERT INTO generations (id, message_id, conversation_id, user_id, model, status, started_at, updated_at,
+                                  prompt_tokens, max_tokens, free)
+         SELECT $3, a.id, $4, $5, $8, 'streaming', $9, $9, $12, COALESCE($17, 0), COALESCE($18, false) FROM a
+       ), c AS (
+         UPDATE conversations SET updated_at = $9, model = $8, active_message_id = $10
+          WHERE id = $4 AND user_id = $5 AND EXISTS (SELECT 1 FROM ok)
        )
-       UPDATE conversations SET updated_at = $9, model = $8, active_message_id = $10 WHERE id = $4 AND user_id = $5`,
+       SELECT EXISTS (SELECT 1 FROM ok) AS started`,
       [
         r.question?.id ?? null,
         r.question?.parentId ?? null,
@@ -154,8 +216,15 @@ export const chatStore = (db: Db) => ({
         r.replyParentId,
         r.promptTokens,
         JSON.stringify(r.citations),
+        r.held?.version ?? null,
+        r.held?.hold ?? 0,
+        r.held?.expiresAt ?? null,
+        r.held?.maxTokens ?? null,
+        r.held?.free ?? null,
       ],
-    ),
+    );
+    return row.started;
+  },
 
   /** The generation of a call through the API (no conversation, no messages), tagged with its key. */
   startCompletion: (c: {
