@@ -115,6 +115,7 @@ export function createServices(deps: ServiceDeps) {
     upstream: deps.upstream,
     models,
     metering,
+    vectors: vectors.memories,
     model: config.MEMORY_MODEL,
   });
   return {

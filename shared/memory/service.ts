@@ -10,6 +10,7 @@ import { notFound } from '../errors';
 import { newId } from '../ids';
 import type { ChatUpstream } from '../llm/upstream';
 import type { ModelService } from '../models/service';
+import type { MemoryVectors } from '../vectors/store';
 import { memoryStore, type MemoryRow } from './store';
 import { memoryBlock } from './prompt';
 
@@ -19,8 +20,8 @@ export const DUPLICATE_SIMILARITY = 0.9;
 export const RECALL_FLOOR = 0.2;
 /** The most of the prompt recalled memories may take. */
 export const RECALL_TOKEN_BUDGET = 400;
-/** Facts recalled whatever the question: who the user is and which language they speak. */
-const PROFILE = /^(name is|is called|speaks|prefers to be called|preferred language|language)\b/i;
+/** Memories recall considers at most: more than the token budget can take. */
+const RECALL_CANDIDATES = 24;
 
 export const toMemory = (r: MemoryRow): Memory => ({
   id: r.id,
@@ -95,25 +96,33 @@ export function memoryService(deps: {
   upstream: ChatUpstream;
   models: ModelService;
   metering: Metering;
+  /** Where the memories' vectors live: the documents' vector store. */
+  vectors: MemoryVectors;
   /** The small model that extracts memories. */
   model: string;
 }) {
-  const { db, clock, embedder } = deps;
+  const { db, clock, embedder, vectors } = deps;
   const embedOne = async (text: string) => (await embedder.embed([text]))[0]!;
-  const comparable = (r: MemoryRow) => r.embedding_model === embedder.model;
+  /**
+   * The vector goes in before the row is written and out after it is deleted: a vector whose
+   * row is missing is never recalled (rows are the truth), while a row without its vector
+   * would be silently forgotten.
+   */
+  const putVector = (userId: string, memoryId: string, embedding: number[]) =>
+    vectors.put({ userId, memoryId, model: embedder.model, embedding });
 
   return {
     list: async (userId: string) => (await memoryStore(db).list(userId)).map(toMemory),
 
     async create(userId: string, body: CreateMemoryBody): Promise<Memory> {
-      const embedding = await embedOne(body.text);
+      const id = newId(clock.now().getTime());
+      await putVector(userId, id, await embedOne(body.text));
       const row = await memoryStore(db).insert({
-        id: newId(clock.now().getTime()),
+        id,
         userId,
         text: body.text,
         kind: body.kind ?? 'fact',
         source: 'user',
-        embedding,
         embeddingModel: embedder.model,
         at: clock.now(),
       });
@@ -122,11 +131,10 @@ export function memoryService(deps: {
 
     async update(userId: string, id: string, text: string): Promise<Memory> {
       if (!(await memoryStore(db).get(userId, id))) throw notFound('That memory');
-      const embedding = await embedOne(text);
+      await putVector(userId, id, await embedOne(text));
       const row = await memoryStore(db).update(userId, id, {
         text,
         source: 'user',
-        embedding,
         embeddingModel: embedder.model,
         at: clock.now(),
       });
@@ -136,10 +144,12 @@ export function memoryService(deps: {
 
     async delete(userId: string, id: string): Promise<void> {
       if (!(await memoryStore(db).delete(userId, id))) throw notFound('That memory');
+      await vectors.delete(userId, id);
     },
 
     async deleteAll(userId: string): Promise<void> {
       await memoryStore(db).deleteAll(userId);
+      await vectors.deleteAll(userId);
     },
 
     /**
@@ -183,7 +193,39 @@ export function memoryService(deps: {
         messages,
       });
       const answer = extractionAnswer.parse(parseJson(reply.text));
-      const vectors = answer.memories.length ? await embedder.embed(answer.memories.map((m) => m.text)) : [];
+      const embedded = answer.memories.length ? await embedder.embed(answer.memories.map((m) => m.text)) : [];
+
+      // Decided before the transaction, whose connection the vector store must not wait for.
+      const existingIds = new Set(existing.map((m) => m.id));
+      const written: { id: string; embedding: number[] }[] = [];
+      const plan: { id: string; update: boolean; candidate: (typeof answer.memories)[number] }[] = [];
+      for (const [i, candidate] of answer.memories.entries()) {
+        const embedding = embedded[i]!;
+        // Only one of this user's own memories can be updated, whatever id the model names.
+        const target = candidate.updates ? existing.find((m) => m.id === candidate.updates) : undefined;
+        if (target) {
+          if (target.text === candidate.text) continue;
+          plan.push({ id: target.id, update: true, candidate });
+          written.push({ id: target.id, embedding });
+          continue;
+        }
+        // A near-duplicate of a memory the user has (whose stored vector is current, unless this
+        // run updates it) or of one this run writes says nothing new.
+        const stale = new Set(written.map((w) => w.id));
+        const similar = await vectors.nearest({
+          userId,
+          embedding,
+          model: embedder.model,
+          limit: 3,
+          minSimilarity: DUPLICATE_SIMILARITY,
+        });
+        if (similar.some((h) => existingIds.has(h.memoryId) && !stale.has(h.memoryId))) continue;
+        if (written.some((w) => cosine(w.embedding, embedding) >= DUPLICATE_SIMILARITY)) continue;
+        const id = newId(clock.now().getTime());
+        plan.push({ id, update: false, candidate });
+        written.push({ id, embedding });
+      }
+      for (const w of written) await putVector(userId, w.id, w.embedding);
 
       return db.tx(async (tx) => {
         const s = memoryStore(tx);
@@ -197,46 +239,22 @@ export function memoryService(deps: {
             usage: reply.usage,
           });
         }
-        const known = existing.filter(comparable);
         let changed = 0;
-        for (const [i, candidate] of answer.memories.entries()) {
-          const embedding = vectors[i]!;
+        for (const { id, update, candidate } of plan) {
           const at = clock.now();
-          // Only one of this user's own memories can be updated, whatever id the model names.
-          const target = candidate.updates ? existing.find((m) => m.id === candidate.updates) : undefined;
-          if (target) {
-            if (target.text === candidate.text) continue;
-            const row = await s.update(userId, target.id, {
-              text: candidate.text,
-              kind: candidate.kind,
-              source: 'extracted',
-              embedding,
-              embeddingModel: embedder.model,
-              at,
-            });
-            if (row) {
-              const k = known.findIndex((m) => m.id === row.id);
-              if (k >= 0) known[k] = row;
-              else known.push(row);
-              changed++;
-            }
-            continue;
+          const fields = {
+            text: candidate.text,
+            kind: candidate.kind,
+            source: 'extracted' as const,
+            embeddingModel: embedder.model,
+            at,
+          };
+          if (update) {
+            if (await s.update(userId, id, fields)) changed++;
+          } else {
+            await s.insert({ id, userId, ...fields });
+            changed++;
           }
-          const best = Math.max(0, ...known.map((m) => cosine(m.embedding, embedding)));
-          if (best >= DUPLICATE_SIMILARITY) continue;
-          known.push(
-            await s.insert({
-              id: newId(at.getTime()),
-              userId,
-              text: candidate.text,
-              kind: candidate.kind,
-              source: 'extracted',
-              embedding,
-              embeddingModel: embedder.model,
-              at,
-            }),
-          );
-          changed++;
         }
         await s.setChanged(messageId, changed);
         if (changed > 0) await s.markReplyUpdated(userId, messageId);
@@ -247,23 +265,32 @@ export function memoryService(deps: {
     /**
      * The memories worth a new message: profile facts always, the rest when similar enough to
      * the message, most similar first, within a token budget. Null when there is nothing.
+     * The vector store finds the similar ones; the rows say which still exist.
      */
     async recall(userId: string, question: string): Promise<string | null> {
       const store = memoryStore(db);
-      const [rows, profile] = await Promise.all([store.list(userId), store.profile(userId)]);
-      if (!profile?.memory_enabled) return null;
-      const usable = rows.filter(comparable);
-      if (!usable.length) return null;
-      const vector = await embedOne(question.slice(0, 4000));
-      const always = usable.filter((m) => PROFILE.test(m.text));
-      const scored = usable
-        .filter((m) => !PROFILE.test(m.text))
-        .map((m) => ({ m, score: cosine(m.embedding, vector) }))
-        .filter((x) => x.score >= RECALL_FLOOR)
-        .sort((a, b) => b.score - a.score);
+      const profile = await store.profile(userId);
+      if (!profile?.memory_enabled || !profile.has_memories) return null;
+      const hits = await vectors.nearest({
+        userId,
+        embedding: await embedOne(question.slice(0, 4000)),
+        model: embedder.model,
+        limit: RECALL_CANDIDATES,
+        minSimilarity: RECALL_FLOOR,
+      });
+      const rows = await store.recallable(
+        userId,
+        hits.map((h) => h.memoryId),
+      );
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const always = rows.filter((r) => r.profile);
+      const similar = hits.flatMap((h) => {
+        const r = byId.get(h.memoryId);
+        return r && !r.profile ? [r] : [];
+      });
       const chosen: string[] = [];
       let budget = RECALL_TOKEN_BUDGET;
-      for (const m of [...always, ...scored.map((x) => x.m)]) {
+      for (const m of [...always, ...similar]) {
         const cost = countTokens(m.text) + 2;
         if (cost > budget) continue;
         budget -= cost;

@@ -7,13 +7,20 @@ export interface MemoryRow {
   text: string;
   kind: MemoryKind;
   source: 'extracted' | 'user';
-  embedding: number[];
+  /** The embedder of the memory's vector, which lives in the vector store (VectorStore.memories). */
   embedding_model: string;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, user_id, text, kind, source, embedding, embedding_model, created_at, updated_at';
+const COLUMNS = 'id, user_id, text, kind, source, embedding_model, created_at, updated_at';
+
+/**
+ * Facts recalled whatever the question: who the user is and which language they speak
+ * (PostgreSQL's regular expressions: \y is a word boundary).
+ */
+export const PROFILE_PATTERN =
+  '^(name is|is called|speaks|prefers to be called|preferred language|language)\\y';
 
 /** Memories and the extractor's receipts; every query carries the owner. */
 export const memoryStore = (db: Db) => ({
@@ -21,6 +28,14 @@ export const memoryStore = (db: Db) => ({
     db.many<MemoryRow>(
       `SELECT ${COLUMNS} FROM memories WHERE user_id = $1 ORDER BY updated_at DESC, id DESC`,
       [userId],
+    ),
+
+  /** The user's memories among `ids` (a vector whose memory is gone finds nothing), and the profile facts. */
+  recallable: (userId: string, ids: string[]) =>
+    db.many<MemoryRow & { profile: boolean }>(
+      `SELECT ${COLUMNS}, text ~* $3 AS profile FROM memories
+        WHERE user_id = $1 AND (id = ANY($2::text[]) OR text ~* $3) ORDER BY updated_at DESC, id DESC`,
+      [userId, ids, PROFILE_PATTERN],
     ),
 
   get: (userId: string, id: string) =>
@@ -32,14 +47,13 @@ export const memoryStore = (db: Db) => ({
     text: string;
     kind: MemoryKind;
     source: 'extracted' | 'user';
-    embedding: number[];
     embeddingModel: string;
     at: Date;
   }) =>
     db.one<MemoryRow>(
-      `INSERT INTO memories (id, user_id, text, kind, source, embedding, embedding_model, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8) RETURNING ${COLUMNS}`,
-      [m.id, m.userId, m.text, m.kind, m.source, JSON.stringify(m.embedding), m.embeddingModel, m.at],
+      `INSERT INTO memories (id, user_id, text, kind, source, embedding_model, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING ${COLUMNS}`,
+      [m.id, m.userId, m.text, m.kind, m.source, m.embeddingModel, m.at],
     ),
 
   update: (
@@ -49,25 +63,15 @@ export const memoryStore = (db: Db) => ({
       text: string;
       kind?: MemoryKind;
       source?: 'extracted' | 'user';
-      embedding: number[];
       embeddingModel: string;
       at: Date;
     },
   ) =>
     db.maybeOne<MemoryRow>(
       `UPDATE memories SET text = $3, kind = COALESCE($4, kind), source = COALESCE($5, source),
-              embedding = $6::jsonb, embedding_model = $7, updated_at = $8
+              embedding_model = $6, updated_at = $7
         WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`,
-      [
-        id,
-        userId,
-        m.text,
-        m.kind ?? null,
-        m.source ?? null,
-        JSON.stringify(m.embedding),
-        m.embeddingModel,
-        m.at,
-      ],
+      [id, userId, m.text, m.kind ?? null, m.source ?? null, m.embeddingModel, m.at],
     ),
 
   delete: async (userId: string, id: string) =>
@@ -106,8 +110,9 @@ export const memoryStore = (db: Db) => ({
     ),
 
   profile: (userId: string) =>
-    db.maybeOne<{ name: string | null; memory_enabled: boolean }>(
-      'SELECT name, memory_enabled FROM users WHERE id = $1',
+    db.maybeOne<{ name: string | null; memory_enabled: boolean; has_memories: boolean }>(
+      `SELECT name, memory_enabled, EXISTS (SELECT 1 FROM memories WHERE user_id = $1) AS has_memories
+         FROM users WHERE id = $1`,
       [userId],
     ),
 });

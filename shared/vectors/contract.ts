@@ -305,6 +305,72 @@ export function vectorStoreContract(
       ).rejects.toThrow(/dimensional/);
       expect(await h.store.hasChunks(userId)).toBe(false);
     });
+
+    it(CLAIMS[9], async () => {
+      const userId = uid('u');
+      const other = uid('other');
+      const put = (u: string, memoryId: string, embedding: number[], model = MODEL) =>
+        h.store.memories.put({ userId: u, memoryId, model, embedding });
+      await put(userId, 'close', near(0, 0.1));
+      await put(userId, 'closer', near(0, 0.05));
+      await put(userId, 'unrelated', near(4));
+      await put(userId, 'old-model', near(0), 'another-model');
+      await put(other, 'theirs', near(0));
+      await settle(async () => {
+        const hits = await h.store.memories.nearest({
+          userId,
+          embedding: near(0),
+          model: MODEL,
+          limit: 5,
+          minSimilarity: 0.5,
+        });
+        expect(hits.map((x) => x.memoryId)).toEqual(['closer', 'close']);
+        expect(hits[0]!.similarity).toBeGreaterThan(hits[1]!.similarity);
+        expect(hits[1]!.similarity).toBeGreaterThan(0.99);
+        const one = await h.store.memories.nearest({
+          userId,
+          embedding: near(0),
+          model: MODEL,
+          limit: 1,
+          minSimilarity: 0,
+        });
+        expect(one.map((x) => x.memoryId)).toEqual(['closer']);
+      });
+    });
+
+    it(CLAIMS[10], async () => {
+      const userId = uid('u');
+      const other = uid('other');
+      const ask = (u: string, axis: number) =>
+        h.store.memories.nearest({
+          userId: u,
+          embedding: near(axis),
+          model: MODEL,
+          limit: 5,
+          minSimilarity: 0.9,
+        });
+      await h.store.memories.put({ userId, memoryId: 'm1', model: MODEL, embedding: near(1) });
+      await h.store.memories.put({ userId, memoryId: 'm1', model: MODEL, embedding: near(2) });
+      await h.store.memories.put({ userId, memoryId: 'm2', model: MODEL, embedding: near(3) });
+      await h.store.memories.put({ userId: other, memoryId: 'm1', model: MODEL, embedding: near(2) });
+      await settle(async () => {
+        expect(await ask(userId, 1)).toEqual([]);
+        expect((await ask(userId, 2)).map((x) => x.memoryId)).toEqual(['m1']);
+      });
+      await h.store.memories.delete(userId, 'm1');
+      await settle(async () => {
+        expect(await ask(userId, 2)).toEqual([]);
+        expect((await ask(other, 2)).map((x) => x.memoryId)).toEqual(['m1']);
+      });
+      await h.store.memories.deleteAll(userId);
+      await settle(async () => {
+        expect(await ask(userId, 3)).toEqual([]);
+        expect((await ask(other, 2)).map((x) => x.memoryId)).toEqual(['m1']);
+      });
+      await expect(
+        h.store.memories.put({ userId, memoryId: 'bad', model: MODEL, embedding: [1, Number.NaN] }),
+      ).rejects.toThrow(/finite/);
+    });
   });
 }
 
@@ -318,4 +384,6 @@ const CLAIMS = [
   'vectors of another model are not compared, but their words are still found',
   'delete removes every chunk of the document and only that; hasChunks follows',
   'a chunk list with a vector of the wrong size is refused before anything is written',
+  'memory recall finds the user’s own memories of the model, most similar first, none below the floor',
+  'a memory’s vector is replaced in place; delete and deleteAll remove only what they name',
 ] as const;

@@ -5,6 +5,8 @@ import { CONTRACT_DIMENSIONS, vectorStoreContract } from './contract';
 import {
   ensureMongoIndexes,
   keywordPipeline,
+  memoryIndexDefinition,
+  memorySearchPipeline,
   mongoVectorStore,
   numCandidatesFor,
   searchIndexDefinitions,
@@ -73,8 +75,42 @@ describe('MongoDB pipelines', () => {
   });
 });
 
+describe('MongoDB memory pipelines', () => {
+  it('memory recall is a vector search in the user’s own vectors of the model, floored on Atlas’s scale', () => {
+    const p = memorySearchPipeline({
+      userId: 'u1',
+      embedding: [0.6, 0.8],
+      model: 'm',
+      limit: 10,
+      minSimilarity: 0.2,
+    });
+    expect(p[0]!.$vectorSearch).toEqual({
+      index: 'memory_vectors_vector_2',
+      path: 'embedding_2',
+      queryVector: [0.6, 0.8],
+      numCandidates: 200,
+      limit: 10,
+      filter: { $and: [{ userId: { $eq: 'u1' } }, { model: { $eq: 'm' } }] },
+    });
+    // Cosine 0.2 is an Atlas score of (1 + 0.2) / 2.
+    expect(p.at(-1)).toEqual({ $match: { score: { $gte: 0.6 } } });
+    expect(memoryIndexDefinition(2).definition.fields).toEqual([
+      { type: 'vector', path: 'embedding_2', numDimensions: 2, similarity: 'cosine' },
+      { type: 'filter', path: 'userId' },
+      { type: 'filter', path: 'model' },
+    ]);
+  });
+});
+
 /** Just enough of the driver to see what the store sends: calls are recorded, answers scripted. */
-function fakeClient(answers: { vector?: Document[]; keyword?: Document[]; searchIndexes?: Document[] } = {}) {
+function fakeClient(
+  answers: {
+    vector?: Document[];
+    keyword?: Document[];
+    memories?: Document[];
+    searchIndexes?: Document[];
+  } = {},
+) {
   const calls: { op: string; args: unknown[] }[] = [];
   const record =
     (op: string, result: unknown = undefined) =>
@@ -85,10 +121,18 @@ function fakeClient(answers: { vector?: Document[]; keyword?: Document[]; search
   const collection = {
     aggregate: (pipeline: Document[]) => {
       calls.push({ op: 'aggregate', args: [pipeline] });
-      const rows = '$vectorSearch' in pipeline[0]! ? answers.vector : answers.keyword;
+      const first = pipeline[0]!;
+      const rows =
+        '$vectorSearch' in first
+          ? String((first.$vectorSearch as Document).index).startsWith('memory_')
+            ? answers.memories
+            : answers.vector
+          : answers.keyword;
       return { toArray: async () => rows ?? [] };
     },
     bulkWrite: record('bulkWrite'),
+    replaceOne: record('replaceOne'),
+    deleteOne: record('deleteOne'),
     deleteMany: record('deleteMany'),
     findOne: record('findOne', null),
     createIndex: record('createIndex'),
@@ -193,13 +237,45 @@ describe('mongoVectorStore (against a recording fake of the driver)', () => {
     expect(calls.filter((c) => c.op === 'aggregate')).toHaveLength(0);
   });
 
+  it('keeps one vector per memory under a fixed id, and reads Atlas scores back as cosine', async () => {
+    const { client, calls } = fakeClient({ memories: [{ memoryId: 'm1', score: 0.9 }] });
+    const store = mongoVectorStore({ client, database: 'db' });
+    await store.memories.put({ userId: 'u1', memoryId: 'm1', model: 'm', embedding: [0.6, 0.8] });
+    expect(calls.at(-1)).toEqual({
+      op: 'replaceOne',
+      args: [
+        { _id: { u: 'u1', m: 'm1' } },
+        { userId: 'u1', memoryId: 'm1', model: 'm', dims: 2, embedding_2: [0.6, 0.8] },
+        { upsert: true },
+      ],
+    });
+    await expect(
+      store.memories.put({ userId: 'u1', memoryId: 'm2', model: 'm', embedding: [NaN] }),
+    ).rejects.toThrow(/finite/);
+    const hits = await store.memories.nearest({
+      userId: 'u1',
+      embedding: [1, 0],
+      model: 'm',
+      limit: 5,
+      minSimilarity: 0.2,
+    });
+    expect(hits).toHaveLength(1);
+    expect(hits[0]!.similarity).toBeCloseTo(0.8);
+    await store.memories.delete('u1', 'm1');
+    await store.memories.deleteAll('u1');
+    expect(calls.slice(-2)).toEqual([
+      { op: 'deleteOne', args: [{ _id: { u: 'u1', m: 'm1' } }] },
+      { op: 'deleteMany', args: [{ userId: 'u1' }] },
+    ]);
+  });
+
   it('ensureMongoIndexes creates what is missing, updates what changed, leaves what matches', async () => {
     const [vector, text] = searchIndexDefinitions(8);
     const fresh = fakeClient();
     await ensureMongoIndexes({ client: fresh.client, database: 'db', dimensions: 8 });
     expect(
       fresh.calls.filter((c) => c.op === 'createSearchIndex').map((c) => (c.args[0] as Document).name),
-    ).toEqual([vector!.name, text!.name]);
+    ).toEqual([vector!.name, text!.name, memoryIndexDefinition(8).name]);
     const changed = fakeClient({
       searchIndexes: [
         {
@@ -211,7 +287,10 @@ describe('mongoVectorStore (against a recording fake of the driver)', () => {
       ],
     });
     await ensureMongoIndexes({ client: changed.client, database: 'db', dimensions: 8 });
-    expect(changed.calls.filter((c) => c.op === 'createSearchIndex')).toHaveLength(0);
+    // The fake lists the same indexes for both collections: only the memory index is missing.
+    expect(
+      changed.calls.filter((c) => c.op === 'createSearchIndex').map((c) => (c.args[0] as Document).name),
+    ).toEqual([memoryIndexDefinition(8).name]);
     expect(changed.calls.filter((c) => c.op === 'updateSearchIndex').map((c) => c.args[0])).toEqual([
       vector!.name,
     ]);

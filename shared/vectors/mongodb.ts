@@ -2,8 +2,10 @@ import type { AnyBulkWriteOperation, Document, MongoClient, MongoServerError } f
 import {
   candidatesFor,
   checkChunks,
+  checkVector,
   isZero,
   fuseRankings,
+  type MemoryVectors,
   type RankedChunk,
   type VectorStore,
 } from './store';
@@ -119,42 +121,60 @@ interface Options {
 }
 
 /**
- * Creates what the store needs, or updates a definition that changed: the collection, an
- * ordinary index for deletes and hasChunks, and the vector and text search indexes. Atlas
- * builds search indexes in the background; `waitMs` waits until they answer queries.
+ * Creates what the store needs, or updates a definition that changed: the chunk and memory
+ * collections, an ordinary index on each for deletes and hasChunks, and their vector and text
+ * search indexes. Atlas builds search indexes in the background; `waitMs` waits until they
+ * answer queries.
  */
 export async function ensureMongoIndexes(
   opts: Options & { dimensions: number; waitMs?: number },
 ): Promise<void> {
   const db = opts.client.db(opts.database);
-  const name = opts.collection ?? DEFAULT_COLLECTION;
-  try {
-    await db.createCollection(name);
-  } catch (err) {
-    if ((err as MongoServerError).codeName !== 'NamespaceExists') throw err;
-  }
-  const col = db.collection(name);
-  await col.createIndex({ userId: 1, documentId: 1, index: 1 });
-  const existing = new Map(
-    (await col.listSearchIndexes().toArray()).map((i) => [
-      String(i.name),
-      i as Document & { latestDefinition?: Document },
-    ]),
-  );
-  for (const want of searchIndexDefinitions(opts.dimensions)) {
-    const have = existing.get(want.name);
-    if (!have) await col.createSearchIndex(want);
-    else if (!sameDefinition(have.latestDefinition, want.definition))
-      await col.updateSearchIndex(want.name, want.definition);
+  const wanted: {
+    collection: string;
+    keys: Record<string, 1>;
+    indexes: { name: string; type: string; definition: Document }[];
+  }[] = [
+    {
+      collection: opts.collection ?? DEFAULT_COLLECTION,
+      keys: { userId: 1, documentId: 1, index: 1 },
+      indexes: searchIndexDefinitions(opts.dimensions),
+    },
+    { collection: MEMORY_COLLECTION, keys: { userId: 1 }, indexes: [memoryIndexDefinition(opts.dimensions)] },
+  ];
+  for (const w of wanted) {
+    try {
+      await db.createCollection(w.collection);
+    } catch (err) {
+      if ((err as MongoServerError).codeName !== 'NamespaceExists') throw err;
+    }
+    const col = db.collection(w.collection);
+    await col.createIndex(w.keys);
+    const existing = new Map(
+      (await col.listSearchIndexes().toArray()).map((i) => [
+        String(i.name),
+        i as Document & { latestDefinition?: Document },
+      ]),
+    );
+    for (const want of w.indexes) {
+      const have = existing.get(want.name);
+      if (!have) await col.createSearchIndex(want);
+      else if (!sameDefinition(have.latestDefinition, want.definition))
+        await col.updateSearchIndex(want.name, want.definition);
+    }
   }
   if (!opts.waitMs) return;
   const deadline = Date.now() + opts.waitMs;
-  const wanted = searchIndexDefinitions(opts.dimensions).map((d) => d.name);
-  for (;;) {
-    const indexes = (await col.listSearchIndexes().toArray()) as Document[];
-    if (wanted.every((n) => indexes.some((i) => i.name === n && i.queryable === true))) return;
-    if (Date.now() > deadline) throw new Error(`Atlas search indexes ${wanted.join(', ')} are not ready yet`);
-    await new Promise((r) => setTimeout(r, 2000));
+  for (const w of wanted) {
+    const col = db.collection(w.collection);
+    const names = w.indexes.map((d) => d.name);
+    for (;;) {
+      const indexes = (await col.listSearchIndexes().toArray()) as Document[];
+      if (names.every((n) => indexes.some((i) => i.name === n && i.queryable === true))) break;
+      if (Date.now() > deadline)
+        throw new Error(`Atlas search indexes ${names.join(', ')} are not ready yet`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
   }
 }
 
@@ -192,6 +212,8 @@ export function mongoVectorStore(opts: Options): VectorStore {
   const col = opts.client.db(opts.database).collection(opts.collection ?? DEFAULT_COLLECTION);
   return {
     name: 'mongodb',
+
+    memories: mongoMemoryVectors(opts),
 
     async replaceDocumentChunks(r) {
       checkChunks(r);
@@ -261,6 +283,89 @@ export function mongoVectorStore(opts: Options): VectorStore {
           keywordScore: cosine ? null : h.score,
         }));
       return fuseRankings(ranked(vector, true), ranked(keyword, false), q.limit);
+    },
+  };
+}
+
+export const MEMORY_COLLECTION = 'memory_vectors';
+export const memoryIndexName = (dimensions: number) => `memory_vectors_vector_${dimensions}`;
+
+/** The index memory recall needs for one vector size, filtered by owner and model. */
+export function memoryIndexDefinition(dimensions: number): {
+  name: string;
+  type: string;
+  definition: Document;
+} {
+  return {
+    name: memoryIndexName(dimensions),
+    type: 'vectorSearch',
+    definition: {
+      fields: [
+        { type: 'vector', path: vectorPath(dimensions), numDimensions: dimensions, similarity: 'cosine' },
+        { type: 'filter', path: 'userId' },
+        { type: 'filter', path: 'model' },
+      ],
+    },
+  };
+}
+
+/**
+ * The user's nearest memories: `$vectorSearch` in their own vectors of the model, then the
+ * floor (Atlas scores cosine as (1 + cos) / 2, so the floor is turned into that scale).
+ */
+export function memorySearchPipeline(q: {
+  userId: string;
+  embedding: number[];
+  model: string;
+  limit: number;
+  minSimilarity: number;
+}): Document[] {
+  const dims = q.embedding.length;
+  return [
+    {
+      $vectorSearch: {
+        index: memoryIndexName(dims),
+        path: vectorPath(dims),
+        queryVector: q.embedding,
+        numCandidates: numCandidatesFor(q.limit),
+        limit: q.limit,
+        filter: { $and: [{ userId: { $eq: q.userId } }, { model: { $eq: q.model } }] },
+      },
+    },
+    { $project: { _id: 0, memoryId: 1, score: { $meta: 'vectorSearchScore' } } },
+    { $match: { score: { $gte: (1 + q.minSimilarity) / 2 } } },
+  ];
+}
+
+function mongoMemoryVectors(opts: Options): MemoryVectors {
+  const col = opts.client.db(opts.database).collection(MEMORY_COLLECTION);
+  return {
+    async put(r) {
+      checkVector(r.embedding);
+      await col.replaceOne(
+        { _id: { u: r.userId, m: r.memoryId } },
+        {
+          userId: r.userId,
+          memoryId: r.memoryId,
+          model: r.model,
+          dims: r.embedding.length,
+          [vectorPath(r.embedding.length)]: r.embedding,
+        },
+        { upsert: true },
+      );
+    },
+    async delete(userId, memoryId) {
+      await col.deleteOne({ _id: { u: userId, m: memoryId } });
+    },
+    async deleteAll(userId) {
+      await col.deleteMany({ userId });
+    },
+    async nearest(q) {
+      if (q.limit <= 0 || q.embedding.length === 0 || isZero(q.embedding)) return [];
+      const rows = await col
+        .aggregate<{ memoryId: string; score: number }>(memorySearchPipeline(q))
+        .toArray();
+      return rows.map((r) => ({ memoryId: r.memoryId, similarity: 2 * r.score - 1 }));
     },
   };
 }

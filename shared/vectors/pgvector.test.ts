@@ -38,7 +38,7 @@ describe(`pgvector store on ${where}`, () => {
   afterAll(() => db.close());
 
   it('its migration runs on a database with or without pgvector, and again without harm', async () => {
-    for (const m of vectorMigrations) expect(m.id).toMatch(/^05\d_/);
+    for (const m of vectorMigrations) expect(m.id).toMatch(/^0(5|7)\d_/);
     const available = await db.maybeOne(`SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`);
     expect(await pgvectorStore(db).hasVectorSearch()).toBe(available !== null);
     await db.tx(async (tx) => {
@@ -327,5 +327,37 @@ describe(`pgvector store on ${where}`, () => {
     expect((await ask(['far'])).every((h) => h.documentId === 'far')).toBe(true);
     const idx = await db.maybeOne(`SELECT 1 FROM pg_indexes WHERE indexname = $1`, [hnswIndexName(dims)]);
     expect(idx).not.toBeNull();
+  });
+
+  it('memory vectors kept as JSONB in the memories rows move to the store, and the column goes', async () => {
+    const old = await testDb();
+    try {
+      // The schema as 070 left it: vectors in the rows.
+      await old.exec('DROP TABLE memory_vectors; ALTER TABLE memories ADD COLUMN embedding jsonb');
+      await old.exec(`INSERT INTO users (id, email) VALUES ('u-mem', 'u-mem@example.invalid')`);
+      await old.exec(
+        `INSERT INTO memories (id, user_id, text, kind, source, embedding, embedding_model, created_at, updated_at)
+         VALUES ('m1', 'u-mem', 'Lives in Lyon', 'fact', 'user', '[0.6, 0.8]', 'm', now(), now()),
+                ('m2', 'u-mem', 'Is vegetarian', 'fact', 'user', '[1, 0]', 'm', now(), now())`,
+      );
+      await old.exec(vectorMigrations.find((m) => m.id === '079_memory_vectors')!.sql);
+      const hits = await pgvectorStore(old).memories.nearest({
+        userId: 'u-mem',
+        embedding: [0.6, 0.8],
+        model: 'm',
+        limit: 5,
+        minSimilarity: 0,
+      });
+      expect(hits.map((x) => x.memoryId)).toEqual(['m1', 'm2']);
+      expect(hits[0]!.similarity).toBeCloseTo(1, 5);
+      expect(hits[1]!.similarity).toBeCloseTo(0.6, 5);
+      const column = await old.maybeOne(
+        `SELECT 1 FROM information_schema.columns
+          WHERE table_name = 'memories' AND column_name = 'embedding' AND table_schema = current_schema()`,
+      );
+      expect(column).toBeNull();
+    } finally {
+      await old.close();
+    }
   });
 });

@@ -1,10 +1,13 @@
 import type { Db } from '../db/db';
 import type { Migration } from '../db/migration';
+import { cosine } from '../embeddings/embedder';
 import {
   candidatesFor,
   checkChunks,
+  checkVector,
   isZero,
   fuseRankings,
+  type MemoryVectors,
   type RankedChunk,
   type VectorStore,
 } from './store';
@@ -166,7 +169,6 @@ DECLARE
   ext_schema text;
   ext_version text;
   d integer;
-  half boolean;
 BEGIN
   SELECT n.nspname, e.extversion INTO ext_schema, ext_version
     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector';
@@ -176,7 +178,6 @@ BEGIN
   ) THEN
     RETURN;
   END IF;
-  half := string_to_array(ext_version, '.')::int[] >= ARRAY[0, 7];
   -- The sizes are read first: an index cannot be built while a query on its table is open.
   FOREACH d IN ARRAY coalesce(
     (SELECT array_agg(DISTINCT dims) FROM (
@@ -184,12 +185,41 @@ BEGIN
         GROUP BY user_id, dims HAVING count(*) > ${EXACT_SCAN_MAX}) big),
     '{}'::int[]
   ) LOOP
-    -- Half precision from pgvector 0.7, as createHnswIndex builds it.
     EXECUTE format(
-      'CREATE INDEX IF NOT EXISTS %I ON document_chunks USING hnsw ((embedding::%I.%s(%s)) %I.%s) WHERE dims = %s',
-      'document_chunks_hnsw_' || d, ext_schema, CASE WHEN half THEN 'halfvec' ELSE 'vector' END, d, ext_schema,
-      CASE WHEN half THEN 'halfvec_cosine_ops' ELSE 'vector_cosine_ops' END, d);
+      'CREATE INDEX IF NOT EXISTS %I ON document_chunks USING hnsw ((embedding::%I.vector(%s)) %I.vector_cosine_ops) WHERE dims = %s',
+      'document_chunks_hnsw_' || d, ext_schema, d, ext_schema, d);
   END LOOP;
+END $$;
+`;
+
+/**
+ * Memories' vectors move out of the memories rows (JSONB, compared in JavaScript) into the
+ * vector store. Here as real[]: compared with pgvector's operators through a cast where the
+ * extension is, in JavaScript where it is not, so the column never has to change type. A user
+ * has hundreds of memories, not millions: an exact scan of theirs is the whole search.
+ */
+const MEMORY_VECTORS = `
+CREATE TABLE IF NOT EXISTS memory_vectors (
+  user_id text NOT NULL,
+  memory_id text NOT NULL,
+  model text NOT NULL,
+  dims integer NOT NULL,
+  embedding real[] NOT NULL,
+  PRIMARY KEY (user_id, memory_id)
+);
+DO $$
+BEGIN
+  IF EXISTS (
+    SELECT 1 FROM pg_attribute WHERE attrelid = 'memories'::regclass AND attname = 'embedding' AND NOT attisdropped
+  ) THEN
+    INSERT INTO memory_vectors (user_id, memory_id, model, dims, embedding)
+    SELECT m.user_id, m.id, m.embedding_model, jsonb_array_length(m.embedding),
+           ARRAY(SELECT e::real FROM jsonb_array_elements_text(m.embedding) WITH ORDINALITY AS t(e, i) ORDER BY i)
+      FROM memories m
+     WHERE jsonb_typeof(m.embedding) = 'array' AND jsonb_array_length(m.embedding) > 0
+    ON CONFLICT (user_id, memory_id) DO NOTHING;
+    ALTER TABLE memories DROP COLUMN embedding;
+  END IF;
 END $$;
 `;
 
@@ -220,6 +250,8 @@ export const vectorMigrations: Migration[] = [
   },
   { id: '051_keyword_search', sql: KEYWORD_SEARCH },
   { id: '052_vector_indexes', sql: VECTOR_INDEXES },
+  // After 070_memories, which made the table.
+  { id: '079_memory_vectors', sql: MEMORY_VECTORS },
 ];
 
 /** For bulk loads that ran with the triggers off; the same statements the migration ends with. */
@@ -332,17 +364,13 @@ interface VectorSql {
   halfvec: boolean;
 }
 
-/**
- * HNSW indexes one size: a partial index per size over the column cast to it. Half precision
- * (pgvector 0.7) where there is one: half the index to keep in memory, up to 4,000 dimensions,
- * and no order that matters changes; the similarity reported is computed at full precision.
- */
+/** HNSW indexes one size: a partial index per size over the column cast to it (halfvec past 2,000). */
 export const hnswIndexName = (dims: number) => `document_chunks_hnsw_${dims}`;
 const hnswType = (v: VectorSql, dims: number) =>
-  v.halfvec && dims <= 4000
-    ? `${v.schema}.halfvec(${dims})`
-    : dims <= 2000
-      ? `${v.schema}.vector(${dims})`
+  dims <= 2000
+    ? `${v.schema}.vector(${dims})`
+    : v.halfvec && dims <= 4000
+      ? `${v.schema}.halfvec(${dims})`
       : null;
 
 const atLeast = (version: string, major: number, minor: number) => {
@@ -398,6 +426,8 @@ export function pgvectorStore(db: Db, opts: { exactScanMax?: number } = {}): Pgv
 
   return {
     name: 'pgvector',
+
+    memories: pgMemoryVectors(db),
 
     hasVectorSearch: async () => (await vectorSql()) !== null,
 
@@ -579,4 +609,74 @@ async function createHnswIndex(db: Db, v: VectorSql, dims: number): Promise<void
     if ((await db.one<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [name])).ok) return;
     throw err;
   }
+}
+
+/**
+ * Memory vectors in PostgreSQL (memory_vectors): the asking user's vectors of the model,
+ * compared by pgvector's cosine where the extension is installed (it need not be enabled for
+ * documents), else in JavaScript.
+ */
+function pgMemoryVectors(db: Db): MemoryVectors {
+  let extension: Promise<{ type: string; distance: string } | null> | undefined;
+  const vectorType = () =>
+    (extension ??= db
+      .maybeOne<{ schema: string }>(
+        `SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+          WHERE e.extname = 'vector'`,
+      )
+      .then((r) =>
+        r
+          ? { type: `${quoteIdent(r.schema)}.vector`, distance: `OPERATOR(${quoteIdent(r.schema)}.<=>)` }
+          : null,
+      )
+      .catch((err: unknown) => {
+        extension = undefined;
+        throw err;
+      }));
+  return {
+    async put(r) {
+      checkVector(r.embedding);
+      await db.exec(
+        `INSERT INTO memory_vectors (user_id, memory_id, model, dims, embedding) VALUES ($1, $2, $3, $4, $5::real[])
+         ON CONFLICT (user_id, memory_id)
+         DO UPDATE SET model = EXCLUDED.model, dims = EXCLUDED.dims, embedding = EXCLUDED.embedding`,
+        [r.userId, r.memoryId, r.model, r.embedding.length, r.embedding],
+      );
+    },
+
+    async delete(userId, memoryId) {
+      await db.exec('DELETE FROM memory_vectors WHERE user_id = $1 AND memory_id = $2', [userId, memoryId]);
+    },
+
+    async deleteAll(userId) {
+      await db.exec('DELETE FROM memory_vectors WHERE user_id = $1', [userId]);
+    },
+
+    async nearest(q) {
+      if (q.limit <= 0 || q.embedding.length === 0 || isZero(q.embedding)) return [];
+      const params = [q.userId, q.model, q.embedding.length];
+      const vec = await vectorType();
+      if (vec) {
+        const e = `$4::${vec.type}`;
+        const rows = await db.many<{ memory_id: string; similarity: number }>(
+          `SELECT memory_id, similarity FROM (
+             SELECT memory_id, 1 - (embedding::${vec.type} ${vec.distance} ${e}) AS similarity FROM memory_vectors
+              WHERE user_id = $1 AND model = $2 AND dims = $3
+           ) m
+            WHERE similarity >= $5 ORDER BY similarity DESC, memory_id LIMIT $6`,
+          [...params, vectorLiteral(q.embedding), q.minSimilarity, q.limit],
+        );
+        return rows.map((r) => ({ memoryId: r.memory_id, similarity: Number(r.similarity) }));
+      }
+      const rows = await db.many<{ memory_id: string; embedding: number[] }>(
+        'SELECT memory_id, embedding FROM memory_vectors WHERE user_id = $1 AND model = $2 AND dims = $3',
+        params,
+      );
+      return rows
+        .map((r) => ({ memoryId: r.memory_id, similarity: cosine(r.embedding, q.embedding) }))
+        .filter((h) => h.similarity >= q.minSimilarity)
+        .sort((a, b) => b.similarity - a.similarity || a.memoryId.localeCompare(b.memoryId))
+        .slice(0, q.limit);
+    },
+  };
 }

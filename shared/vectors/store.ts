@@ -36,8 +36,35 @@ export interface SearchHit {
   keywordScore: number | null;
 }
 
+export interface MemoryHit {
+  memoryId: string;
+  /** Cosine similarity to the question. */
+  similarity: number;
+}
+
+/**
+ * One vector per memory, beside the memory rows (which stay the truth: a vector whose row is
+ * gone is never shown). Every call is scoped to one user.
+ */
+export interface MemoryVectors {
+  /** Adds or replaces the memory's vector. */
+  put(r: { userId: string; memoryId: string; model: string; embedding: number[] }): Promise<void>;
+  delete(userId: string, memoryId: string): Promise<void>;
+  deleteAll(userId: string): Promise<void>;
+  /** The user's memories of this model nearest `embedding`, most similar first, none below `minSimilarity`. */
+  nearest(q: {
+    userId: string;
+    embedding: number[];
+    model: string;
+    limit: number;
+    minSimilarity: number;
+  }): Promise<MemoryHit[]>;
+}
+
 /** Where chunks and their vectors live; every call is scoped to one user. */
 export interface VectorStore {
+  /** Memories' vectors, in the same store as the documents'. */
+  readonly memories: MemoryVectors;
   readonly name: 'pgvector' | 'mongodb';
   /** Replaces all chunks of the document at once: readers see the old set or the new one, never both. */
   replaceDocumentChunks(r: {
@@ -157,3 +184,10 @@ export function checkChunks(r: { dimensions: number; chunks: StoredChunk[] }): v
 }
 
 export const isZero = (v: number[]) => v.every((x) => x === 0);
+
+/** A memory vector a store can take: some finite numbers. */
+export function checkVector(embedding: number[]): void {
+  if (embedding.length === 0 || !embedding.every(Number.isFinite)) {
+    throw new Error('a memory vector must be a non-empty list of finite numbers');
+  }
+}
