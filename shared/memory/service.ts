@@ -86,6 +86,10 @@ function parseJson(text: string): unknown {
 
 export type MemoryService = ReturnType<typeof memoryService>;
 
+/** Memories the extractor is shown at most, of which the most recent (see shownToExtractor). */
+export const EXTRACTION_CONTEXT = 40;
+const EXTRACTION_RECENT = 10;
+
 /** The most an extraction may answer: a few short memories. */
 const EXTRACTION_TOKENS = 500;
 
@@ -110,6 +114,29 @@ export function memoryService(deps: {
    */
   const putVector = (userId: string, memoryId: string, embedding: number[]) =>
     vectors.put({ userId, memoryId, model: embedder.model, embedding });
+
+  /**
+   * The memories the extractor sees, to repeat none and name the one a correction replaces:
+   * all of a few, else the most recent and those nearest the user's words. Listing all of
+   * 1,000 made each reply's extraction cost ~20,000 prompt tokens (bench/memory.ts).
+   */
+  async function shownToExtractor(userId: string, all: MemoryRow[], said: string): Promise<MemoryRow[]> {
+    if (all.length <= EXTRACTION_CONTEXT) return all;
+    const near = await vectors.nearest({
+      userId,
+      embedding: await embedOne(said.slice(0, 4000)),
+      model: embedder.model,
+      limit: EXTRACTION_CONTEXT - EXTRACTION_RECENT,
+      minSimilarity: -1,
+    });
+    const byId = new Map(all.map((m) => [m.id, m]));
+    // `all` is newest first.
+    const ids = new Set([
+      ...all.slice(0, EXTRACTION_RECENT).map((m) => m.id),
+      ...near.map((h) => h.memoryId),
+    ]);
+    return [...ids].flatMap((id) => byId.get(id) ?? []);
+  }
 
   return {
     list: async (userId: string) => (await memoryStore(db).list(userId)).map(toMemory),
@@ -167,12 +194,13 @@ export function memoryService(deps: {
       const model = await deps.models.require(deps.model).catch(() => null);
       if (!model) return null;
       const existing = await store.list(userId);
+      const shown = await shownToExtractor(userId, existing, exchange.question);
       const messages = [
         { role: 'system' as const, content: EXTRACTION_INSTRUCTIONS },
         {
           role: 'user' as const,
           content:
-            `Existing memories:\n${existing.map((m) => `[${m.id}] ${m.text}`).join('\n') || '(none)'}\n\n` +
+            `Existing memories:\n${shown.map((m) => `[${m.id}] ${m.text}`).join('\n') || '(none)'}\n\n` +
             `User: ${exchange.question.slice(0, 4000)}\n\nAssistant: ${exchange.answer.slice(0, 1500)}`,
         },
       ];
