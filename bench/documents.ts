@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import { benchIngestion, ingestionLines, type IngestionFigures } from './ingest';
+import { benchMemory, memoryLines, type MemoryFigures } from './memory';
 import { benchQuality, qualityLines, type QualityFigures } from './quality';
 import { benchSearchPglite, benchSearchPostgres, searchLines, type SearchFigures } from './search';
 
@@ -14,6 +15,8 @@ export interface DocumentsFigures {
   ingestion: IngestionFigures | { error: string };
   quality: QualityFigures | { error: string };
   search: { pglite: SearchFigures | { error: string }; postgres: SearchFigures | { error: string } | null };
+  /** Issue 9's recall and extraction figures (bench/memory.ts), in process. */
+  memory: MemoryFigures | { error: string };
 }
 
 /**
@@ -64,10 +67,13 @@ export async function benchDocuments(opts: {
   } else {
     print('  (PostgreSQL: set BENCH_DATABASE_URL=postgres://… to measure it too)');
   }
+  print('');
+  const memory = await part('memory', benchMemory, memoryLines);
   return {
     machine: { loadAverage: load, cores: os.cpus().length },
     ingestion,
     quality,
     search: { pglite, postgres },
+    memory,
   };
 }
