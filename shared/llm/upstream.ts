@@ -1,5 +1,6 @@
-import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { AppError } from '../errors';
+import { serverSentEvents } from './sse';
 
 /** A piece of a user message: text, or an image as a URL (ours are always `data:` URLs). */
 export type UpstreamContentPart =
@@ -162,13 +163,38 @@ export function openAiUpstream(opts: {
 
   // OpenRouter-specific fields ride along; other OpenAI-compatible servers ignore them.
   const extra = { usage: { include: true } };
+  const endpoint = `${opts.baseURL.replace(/\/+$/, '')}/chat/completions`;
+  const headers = {
+    'content-type': 'application/json',
+    accept: 'text/event-stream',
+    authorization: `Bearer ${opts.apiKey ?? 'no-key'}`,
+    'HTTP-Referer': opts.appUrl,
+    'X-Title': 'GloriaMundo',
+  };
+  const answerTimeoutMs = opts.timeoutMs ?? 60_000;
 
-  return {
-    async stream(req, signal) {
-      let stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
+  /**
+   * The streamed request, as the SDK would send it; a refusal (a status, a timeout, no
+   * connection) becomes the SDK's error and then ours, so both paths report alike. The timeout
+   * covers the wait for the answer's head, not the stream after it.
+   */
+  async function post(req: UpstreamRequest, signal: AbortSignal): Promise<Response> {
+    const ac = new AbortController();
+    const abort = () => ac.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, answerTimeoutMs);
+    try {
+      let res: Response;
       try {
-        stream = await client.chat.completions.create(
-          {
+        res = await fetch(endpoint, {
+          method: 'POST',
+          headers,
+          signal: ac.signal,
+          body: JSON.stringify({
             model: req.model,
             messages: req.messages,
             max_tokens: req.maxTokens,
@@ -178,25 +204,63 @@ export function openAiUpstream(opts: {
             stream: true,
             stream_options: { include_usage: true },
             ...extra,
-          },
-          { signal },
-        );
+          }),
+        });
       } catch (err) {
-        throw refusalToAppError(err);
+        throw timedOut
+          ? new APIConnectionTimeoutError()
+          : signal.aborted
+            ? new APIUserAbortError()
+            : new APIConnectionError({ cause: err instanceof Error ? err : undefined });
       }
-      return (async function* () {
+      if (!res.ok || !res.body) {
+        const text = await res.text().catch(() => '');
+        let json: object | undefined;
         try {
-          for await (const chunk of stream) {
-            const delta: OpenRouterDelta | undefined = chunk.choices[0]?.delta;
+          json = JSON.parse(text) as object;
+        } catch {
+          // Not JSON: the text is the message.
+        }
+        throw APIError.generate(res.status, json, json ? undefined : text, res.headers);
+      }
+      return res;
+    } catch (err) {
+      signal.removeEventListener('abort', abort);
+      throw refusalToAppError(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    async stream(req, signal) {
+      // Read with our own SSE reader, not the SDK's: this loop runs for every chunk of every
+      // reply, and the SDK's reader was the largest share of the app's own work per chunk.
+      const res = await post(req, signal);
+      return (async function* () {
+        let done = false;
+        try {
+          for await (const sse of serverSentEvents(res.body as unknown as AsyncIterable<Uint8Array>)) {
+            // As the SDK reads them: nothing after [DONE], `thread.*` events are not chunks.
+            if (done || sse.event?.startsWith('thread.')) continue;
+            if (sse.data.startsWith('[DONE]')) {
+              done = true;
+              continue;
+            }
+            const chunk = JSON.parse(sse.data) as OpenAI.Chat.Completions.ChatCompletionChunk & {
+              error?: unknown;
+            };
+            if (chunk.error) throw new APIError(undefined, chunk.error, undefined, res.headers);
+            const delta: OpenRouterDelta | undefined = chunk.choices?.[0]?.delta;
             if (delta?.reasoning) yield { type: 'reasoning', text: storable(delta.reasoning) };
             if (delta?.content) yield { type: 'text', text: storable(delta.content) };
-            const finish = chunk.choices[0]?.finish_reason;
+            const finish = chunk.choices?.[0]?.finish_reason;
             if (finish) yield { type: 'finish', reason: finish };
             const usage = toUsage(chunk.usage);
             if (usage) yield { type: 'usage', usage };
           }
         } catch (err) {
-          if (err instanceof APIUserAbortError || signal.aborted) return;
+          if (signal.aborted) return;
           throw midStreamError(err);
         }
       })();

@@ -1,0 +1,104 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeUpstream, type FakeUpstream } from '../../dev/fake-upstream/server';
+import { AppError } from '../errors';
+import { openAiUpstream, type UpstreamEvent } from './upstream';
+
+let fake: FakeUpstream;
+beforeAll(async () => {
+  fake = await startFakeUpstream({ port: 0 });
+});
+afterAll(() => fake.close());
+
+const request = {
+  model: 'openai/gpt-4o-mini',
+  messages: [{ role: 'user' as const, content: 'hi' }],
+  maxTokens: 64,
+};
+
+async function collect(events: AsyncIterable<UpstreamEvent>): Promise<UpstreamEvent[]> {
+  const out: UpstreamEvent[] = [];
+  for await (const e of events) out.push(e);
+  return out;
+}
+
+describe('the streamed upstream call', () => {
+  it('relays text, the finish reason and the usage of the last chunk, and sends what the request asked', async () => {
+    fake.script({ chunks: ['Hel', 'lo'] });
+    const upstream = openAiUpstream({ baseURL: fake.url, apiKey: 'sk-test', appUrl: 'http://app.test' });
+    const events = await collect(
+      await upstream.stream({ ...request, temperature: 0.5, stop: ['END'] }, new AbortController().signal),
+    );
+    expect(events.filter((e) => e.type === 'text').map((e) => e.text)).toEqual(['Hel', 'lo']);
+    expect(events.some((e) => e.type === 'finish')).toBe(true);
+    expect(events.find((e) => e.type === 'usage')).toMatchObject({
+      usage: { promptTokens: expect.any(Number) },
+    });
+    const sent = fake.requests.at(-1)!;
+    expect(sent.body).toMatchObject({
+      model: 'openai/gpt-4o-mini',
+      stream: true,
+      max_tokens: 64,
+      temperature: 0.5,
+      stop: ['END'],
+      stream_options: { include_usage: true },
+    });
+    expect(sent.headers.authorization).toBe('Bearer sk-test');
+  });
+
+  it('a 429 before the first byte is the model being busy, with its Retry-After', async () => {
+    fake.script({ status: 429, retryAfter: 7 });
+    const upstream = openAiUpstream({ baseURL: fake.url, appUrl: 'http://app.test' });
+    const err = await upstream.stream(request, new AbortController().signal).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ code: 'unavailable', options: { retryAfterSeconds: 7 } });
+  });
+
+  it('an error object in the middle of the stream fails the reply with the provider’s words', async () => {
+    fake.script({ chunks: ['one ', 'two ', 'three '], errorAfterChunks: 1 });
+    const upstream = openAiUpstream({ baseURL: fake.url, appUrl: 'http://app.test' });
+    const events: UpstreamEvent[] = [];
+    const err = await (async () => {
+      for await (const e of await upstream.stream(request, new AbortController().signal)) events.push(e);
+    })().catch((e: unknown) => e);
+    expect(events).toEqual([{ type: 'text', text: 'one ' }]);
+    expect(err).toMatchObject({
+      code: 'upstream_failed',
+      message: expect.stringContaining('Upstream provider error') as string,
+    });
+  });
+
+  it('stopping ends the events quietly', async () => {
+    fake.script({ hang: true });
+    const upstream = openAiUpstream({ baseURL: fake.url, appUrl: 'http://app.test' });
+    const stop = new AbortController();
+    const events = await upstream.stream(request, stop.signal);
+    setTimeout(() => stop.abort(), 50);
+    expect(await collect(events)).toEqual([]);
+  });
+
+  it('an upstream that never answers is a timeout, and the wait ends at the timeout', async () => {
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const upstream = openAiUpstream({
+        baseURL: `http://127.0.0.1:${port}/v1`,
+        appUrl: 'http://app.test',
+        timeoutMs: 200,
+      });
+      const err = await upstream.stream(request, new AbortController().signal).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'upstream_timeout' });
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
+  it('nothing listening is the provider being unreachable', async () => {
+    const upstream = openAiUpstream({ baseURL: 'http://127.0.0.1:9/v1', appUrl: 'http://app.test' });
+    const err = await upstream.stream(request, new AbortController().signal).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'unavailable' });
+  });
+});
