@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock';
 import type { StreamEvent } from '../contracts/chat-stream';
 import type { Db } from '../db/db';
@@ -10,16 +11,24 @@ interface LiveReply {
   reasoning: string;
   dirty: boolean;
   refreshedAt: number;
-  onStop: () => void;
+  /** Monotonic ms: when the reply started, and when its upstream last sent something. */
+  startedAt: number;
+  lastEventAt: number;
+  end: (why: LiveEnd) => void;
   /** Resumed streams of this reply (a reload), fed the same events as the original. */
   listeners: Set<(e: StreamEvent) => void>;
 }
+
+/** Why a live reply is ended from outside its stream: a stop, a silent upstream, the deadline. */
+export type LiveEnd = 'user' | 'idle' | 'time_limit';
 
 /**
  * The replies this instance is streaming, watched together: one query per tick asks which of
  * them someone wants stopped, and one statement per tick writes every changed partial text and
  * refreshes the rows of the unchanged ones every `refreshMs`, so the reaper can tell a live
  * reply from one whose instance died. Per-reply polling would cost a query per reply per tick.
+ * The same tick ends replies whose upstream went quiet for `idleMs` or that reached `deadlineMs`,
+ * instead of two timers per reply re-armed on every chunk.
  */
 export function liveReplies(deps: {
   db: Db;
@@ -27,6 +36,8 @@ export function liveReplies(deps: {
   stopPollMs: number;
   flushMs: number;
   refreshMs: number;
+  idleMs: number;
+  deadlineMs: number;
   log: (msg: string, err?: unknown) => void;
 }) {
   const live = new Map<string, LiveReply>();
@@ -35,11 +46,20 @@ export function liveReplies(deps: {
   let polling = false;
   let flushing: Promise<void> | undefined;
 
+  /** Ends, within a tick of their limit, replies gone quiet or past their deadline. */
+  function watch() {
+    const now = performance.now();
+    for (const r of live.values()) {
+      if (now - r.lastEventAt >= deps.idleMs) r.end('idle');
+      else if (now - r.startedAt >= deps.deadlineMs) r.end('time_limit');
+    }
+  }
+
   async function pollStops() {
     if (polling || live.size === 0) return;
     polling = true;
     try {
-      for (const id of await chatStore(deps.db).stopsRequested([...live.keys()])) live.get(id)?.onStop();
+      for (const id of await chatStore(deps.db).stopsRequested([...live.keys()])) live.get(id)?.end('user');
     } catch (err) {
       deps.log('stop poll failed', err);
     } finally {
@@ -75,7 +95,14 @@ export function liveReplies(deps: {
   function start() {
     if (timers.length) return;
     timers = [
-      setInterval(() => void pollStops(), deps.stopPollMs),
+      setInterval(
+        () => {
+          // Before the query, which may wait on a busy database: a quiet reply ends on time anyway.
+          watch();
+          void pollStops();
+        },
+        Math.min(deps.stopPollMs, deps.idleMs, deps.deadlineMs),
+      ),
       setInterval(() => void flush(), deps.flushMs),
     ];
     // A reply in flight must not keep a shutting-down process alive on its own.
@@ -89,28 +116,36 @@ export function liveReplies(deps: {
   }
 
   return {
-    /** Starts watching a reply; `onStop` runs once when someone asks it to stop. */
-    add(generationId: string, messageId: string | null, onStop: () => void) {
-      let stopped = false;
+    /** Starts watching a reply; `onEnd` runs once, when it is stopped, goes quiet or runs out of time. */
+    add(generationId: string, messageId: string | null, onEnd: (why: LiveEnd) => void) {
+      let ended = false;
+      const at = performance.now();
       live.set(generationId, {
         messageId,
         content: '',
         reasoning: '',
         dirty: false,
         refreshedAt: deps.clock.now().getTime(),
+        startedAt: at,
+        lastEventAt: at,
         listeners: new Set(),
-        onStop: () => {
-          if (stopped) return;
-          stopped = true;
-          onStop();
+        end: (why) => {
+          if (ended) return;
+          ended = true;
+          onEnd(why);
         },
       });
       if (messageId) byMessage.set(messageId, generationId);
       start();
     },
+    /** The reply's text so far, after each event from its upstream (which also proves it alive). */
     update(generationId: string, content: string, reasoning: string) {
       const r = live.get(generationId);
-      if (r) Object.assign(r, { content, reasoning, dirty: true });
+      if (!r) return;
+      r.content = content;
+      r.reasoning = reasoning;
+      r.dirty = true;
+      r.lastEventAt = performance.now();
     },
     /** Hands an event of the reply to every resumed stream of it. */
     publish(generationId: string, event: StreamEvent) {

@@ -140,6 +140,8 @@ export function chatService(deps: {
     stopPollMs: timings.stopPollMs,
     flushMs: timings.flushMs,
     refreshMs: timings.refreshMs,
+    idleMs: timings.idleMs,
+    deadlineMs: timings.deadlineMs,
     log,
   });
 
@@ -380,18 +382,15 @@ export function chatService(deps: {
       ended ??= why;
       r.controller.abort();
     };
-    live.add(r.ids.generation, r.ids.reply, () => end('user'));
+    // Stops, a quiet upstream and the deadline all come from the live replies' shared tick.
+    live.add(r.ids.generation, r.ids.reply, end);
     const emit = (e: StreamEvent) => {
       r.emit(e);
       live.publish(r.ids.generation, e);
     };
-    const deadline = setTimeout(() => end('time_limit'), timings.deadlineMs);
-    let idle = setTimeout(() => end('idle'), timings.idleMs);
 
     try {
       for await (const ev of r.events) {
-        clearTimeout(idle);
-        idle = setTimeout(() => end('idle'), timings.idleMs);
         if (ev.type === 'text') {
           content += ev.text;
           emit({ event: 'delta', data: { text: ev.text } });
@@ -414,9 +413,6 @@ export function chatService(deps: {
               message: 'The reply broke off unexpectedly. Retry to get a new reply.',
             };
       if (!(err instanceof AppError)) log('upstream stream failed', err);
-    } finally {
-      clearTimeout(deadline);
-      clearTimeout(idle);
     }
     if (ended === 'idle' && !failure) {
       failure = {
