@@ -522,11 +522,7 @@ export function pgvectorStore(db: Db, opts: { exactScanMax?: number } = {}): Pgv
       if (docs !== null && docs.length === 0) return [];
       const [vector, keyword] = await Promise.all([
         useVector ? vectorRanking(db, vec, { ...q, documentIds: docs, candidates: n, exactScanMax }) : [],
-        useKeyword
-          ? db
-              .many<ChunkRow>(keywordSql('$4'), [q.userId, docs, n, q.text])
-              .then((rows) => rows.map(rankedOf))
-          : [],
+        useKeyword ? keywordRanking(db, [q.userId, docs, n, q.text]) : [],
       ]);
       return fuseRankings(vector, keyword, q.limit);
     },
@@ -550,6 +546,19 @@ const rankedOf = (r: ChunkRow): RankedChunk => ({
   similarity: r.similarity === null ? null : Number(r.similarity),
   keywordScore: r.keyword_score === null || r.keyword_score === undefined ? null : Number(r.keyword_score),
 });
+
+/**
+ * The keyword ranking, every table read through an index. The word lists are only known inside
+ * the query, so the planner guesses how many chunks hold them all, and PostgreSQL 15 guessed
+ * few enough to scan the table for the first 32 (830 ms at 100k chunks, for 25 rows); an
+ * index scan is never slower here.
+ */
+async function keywordRanking(db: Db, params: unknown[]): Promise<RankedChunk[]> {
+  return db.tx(async (tx) => {
+    await tx.exec('SET LOCAL enable_seqscan = off');
+    return (await tx.many<ChunkRow>(keywordSql('$4'), params)).map(rankedOf);
+  });
+}
 
 /**
  * The nearest chunks by cosine: an exact scan when the scope is small, else the HNSW index of
