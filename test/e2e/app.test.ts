@@ -33,6 +33,9 @@ beforeAll(async () => {
       env: {
         UPSTREAM_NAME: 'offline-demo',
         REGISTRATIONS_PER_CLIENT_PER_HOUR: '1000',
+        // New accounts have no credit, and extraction on a paid model is skipped for users who
+        // cannot pay for it: a free memory model lets the scenarios see memory at work.
+        MEMORY_MODEL: 'meta-llama/llama-3.2-3b-instruct:free',
         GOOGLE_CLIENT_ID: GOOGLE_CLIENT.id,
         GOOGLE_CLIENT_SECRET: GOOGLE_CLIENT.secret,
         GOOGLE_ISSUER: e2e.google.issuer,
