@@ -43,19 +43,23 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   return db;
 }
 
+/** Enough for the thread never to wait on the app's round trips; more would only queue there. */
+const PGLITE_CLIENTS = 8;
+
 async function openPglite(dir: string): Promise<Db> {
   const inMemory = dir.startsWith('memory://');
   const release = inMemory ? undefined : lockDirectory(dir);
   try {
     // Off the event loop: the database's own thread (pglite-thread.ts says why).
     const thread = await startPgliteThread(inMemory ? undefined : dir);
-    // PGlite is one session: a pool of one serialises transactions instead of interleaving them.
+    // PGlite is one session; the thread runs one client's transaction at a time and queues the
+    // others' statements, so several clients keep it busy without interleaving transactions.
     const pool = new pg.Pool({
       stream: () => thread.socket(),
       // PGlite's one database and role; pg would otherwise send $USER, which PGlite cannot start as.
       user: 'postgres',
       database: 'postgres',
-      max: 1,
+      max: PGLITE_CLIENTS,
       idleTimeoutMillis: 0,
       types,
     });

@@ -30,28 +30,92 @@ function workerMain(): void {
   const withoutTerminate = (b: Uint8Array) =>
     b.length >= 5 && isTerminate(b, b.length - 5) ? b.subarray(0, b.length - 5) : b;
 
+  // A simple-query ROLLBACK ('Q', length, text, NUL), for a client that left inside a transaction.
+  const rollback = new Uint8Array([0x51, 0, 0, 0, 13, ...Array.from('ROLLBACK', (c) => c.charCodeAt(0)), 0]);
+
+  /**
+   * The session's state after a batch, from its last ReadyForQuery ('Z', length 5, status):
+   * 'I' idle, 'T' in a transaction, 'E' in a failed one; null when the batch did not end with one.
+   */
+  const statusAfter = (out: Uint8Array): number | null =>
+    out.length >= 6 && out[out.length - 6] === 0x5a && out[out.length - 2] === 5
+      ? out[out.length - 1]!
+      : null;
+
   // Available, not created: the vector store's own migration runs CREATE EXTENSION vector.
   PGlite.create(dir, { extensions: { vector } }).then(
     (lite) => {
-      // One session: requests run one after another, in the order they were sent.
-      let queue: Promise<unknown> = Promise.resolve();
-      port.on('message', (m: { type: 'exec'; conn: number; bytes: Uint8Array } | { type: 'close' }) => {
-        if (m.type === 'close') {
-          queue = queue.then(() => lite.close()).then(() => port.postMessage({ type: 'closed' }));
-          return;
-        }
-        queue = queue.then(async () => {
-          const input = withoutTerminate(m.bytes);
-          try {
-            let out = input.length ? await lite.execProtocolRaw(input) : new Uint8Array(0);
-            // Only a buffer of its own can be handed over without copying.
-            if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();
-            port.postMessage({ type: 'out', conn: m.conn, bytes: out }, [out.buffer as ArrayBuffer]);
-          } catch (err) {
-            port.postMessage({ type: 'fail', conn: m.conn, message: String((err as Error)?.message ?? err) });
+      /**
+       * PGlite is one session shared by every pool client. Batches run one at a time, in the
+       * order they came; while a client's transaction is open (or its batch left the protocol
+       * mid-way), only that client's batches run, so transactions never interleave, and the
+       * other clients' statements queue here instead of waiting for the app's thread to send
+       * them one round trip at a time.
+       */
+      /** `internal`: a ROLLBACK of our own, whose answer nobody waits for. */
+      const queue: { conn: number; bytes: Uint8Array; internal?: boolean }[] = [];
+      let owner: number | null = null;
+      let running = false;
+      let closing = false;
+
+      const run = async (conn: number, bytes: Uint8Array): Promise<Uint8Array> => {
+        const input = withoutTerminate(bytes);
+        const out = input.length ? await lite.execProtocolRaw(input) : new Uint8Array(0);
+        const status = statusAfter(out);
+        owner = status === 0x49 ? null : status === null && input.length === 0 ? owner : conn;
+        return out;
+      };
+
+      const pump = async () => {
+        if (running) return;
+        running = true;
+        try {
+          for (;;) {
+            const i = owner === null ? 0 : queue.findIndex((m) => m.conn === owner);
+            if (i < 0 || i >= queue.length) break;
+            const [m] = queue.splice(i, 1);
+            try {
+              let out = await run(m!.conn, m!.bytes);
+              if (m!.internal) continue;
+              // Only a buffer of its own can be handed over without copying.
+              if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();
+              port.postMessage({ type: 'out', conn: m!.conn, bytes: out }, [out.buffer as ArrayBuffer]);
+            } catch (err) {
+              if (owner === m!.conn) owner = null;
+              if (m!.internal) continue;
+              port.postMessage({
+                type: 'fail',
+                conn: m!.conn,
+                message: String((err as Error)?.message ?? err),
+              });
+            }
           }
-        });
-      });
+          if (closing && queue.length === 0) {
+            await lite.close();
+            port.postMessage({ type: 'closed' });
+          }
+        } finally {
+          running = false;
+        }
+      };
+
+      port.on(
+        'message',
+        (
+          m:
+            | { type: 'exec'; conn: number; bytes: Uint8Array }
+            | { type: 'gone'; conn: number }
+            | { type: 'close' },
+        ) => {
+          if (m.type === 'close') closing = true;
+          else if (m.type === 'exec') queue.push({ conn: m.conn, bytes: m.bytes });
+          else if (owner === m.conn) {
+            // Its transaction must not hold the session for everyone else.
+            queue.unshift({ conn: m.conn, bytes: rollback, internal: true });
+          }
+          void pump();
+        },
+      );
       port.postMessage({ type: 'ready' });
     },
     (err: unknown) =>
@@ -204,7 +268,10 @@ export async function startPgliteThread(dir: string | undefined): Promise<Pglite
           busy(1);
           worker.postMessage({ type: 'exec', conn, bytes }, [bytes.buffer as ArrayBuffer]);
         },
-        () => sockets.delete(conn),
+        () => {
+          sockets.delete(conn);
+          if (!failure) worker.postMessage({ type: 'gone', conn });
+        },
       );
       sockets.set(conn, socket);
       return socket;
