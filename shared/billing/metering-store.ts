@@ -159,13 +159,14 @@ export const meteringStore = (db: Db) => ({
 
   /** Gives the hold back; returns its size (0 when there was none, e.g. a free model or a repeat). */
   releaseHold: async (generationId: string): Promise<number> => {
-    const hold = await db.maybeOne<{ user_id: string; credits: number }>(
-      `DELETE FROM holds WHERE generation_id = $1 RETURNING user_id, credits`,
+    // One statement: every reply's settlement passes here.
+    const hold = await db.maybeOne<{ credits: number }>(
+      `WITH h AS (DELETE FROM holds WHERE generation_id = $1 RETURNING user_id, credits),
+            u AS (UPDATE users SET held = users.held - h.credits FROM h WHERE users.id = h.user_id)
+       SELECT credits FROM h`,
       [generationId],
     );
-    if (!hold) return 0;
-    await db.exec(`UPDATE users SET held = held - $2 WHERE id = $1`, [hold.user_id, hold.credits]);
-    return Number(hold.credits);
+    return hold ? Number(hold.credits) : 0;
   },
 
   insertUsage: (u: UsageRecord) =>
