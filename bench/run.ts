@@ -1,268 +1,351 @@
 /**
  * `npm run bench`: what our relay adds to a streamed reply, measured in one run against a
- * loopback upstream. The app runs as `npm start` runs it (its own process, PGlite, Azurite); this
- * process is only the client, and the upstream runs in a third process so no two share a loop.
+ * loopback upstream, and the product's other figures, printed as one table (`-- --json`: the
+ * figures as JSON on stdout, the table on stderr).
+ *
+ * The app runs as `npm start` runs it (its own process, Azurite; PGlite, and PostgreSQL too when
+ * BENCH_DATABASE_URL is set); this process is only the client, and the upstream and a bare Node
+ * pass-through proxy run in processes of their own, so no two share an event loop.
  *
  * Per chunk: each chunk carries the monotonic time it was written upstream; its latency is the
  * time it reached the client. Read directly from the upstream, that is the baseline; through the
- * app, the difference is what we add. Time to first byte is measured to the first text delta.
+ * proxy, what any hop costs on this machine; through the app, what we cost. Time to first byte
+ * is measured to the first text delta.
+ *
+ * Flags: `--json`; `--relay` (skip the documents part, minutes long); `--soak[=minutes]` (300
+ * streams for 3 minutes by default, then memory, handles and the books); `--db=pglite|postgres`.
+ * BENCH_PROFILE_DIR=<dir> writes a CPU profile of the app for each measured window.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readStamp, stamp } from './stamped-upstream';
-import { benchDocuments } from './documents';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { openDb } from '../shared/db/open';
+import type { ProbeWindow } from './app-probe';
+import { startApp, type AppProcess } from './app-process';
+import { benchDocuments, type DocumentsFigures } from './documents';
+import { signUp, signUpMany, upstreamPath, type Person } from './people';
+import { arrive, figures, oneByOne, type Arrival, type Figures, type StreamPath } from './relay';
+import { checkBooks, soak, type SoakFigures } from './soak';
+import { printTable } from './table';
 
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 40);
 const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 25);
-const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,100').split(',').map(Number);
-const MODEL = 'openai/gpt-4o-mini';
+const LEVELS = (process.env.BENCH_LEVELS ?? process.env.BENCH_CONCURRENCY ?? '1,100,300')
+  .split(',')
+  .map(Number);
+const RAMP_MS = Number(process.env.BENCH_RAMP_MS ?? 2000);
+/** Bursts are repeated this many times and their samples pooled. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** A lone stream is sampled this many times. */
+const SINGLE_ROUNDS = 20;
 
-interface Sample {
-  ttfbMs: number;
-  chunkMs: number[];
+const args = process.argv.slice(2);
+const asJson = args.includes('--json');
+const relayOnly = args.includes('--relay');
+const soakArg = args.find((a) => a === '--soak' || a.startsWith('--soak='));
+const soakMinutes = soakArg ? Number(soakArg.split('=')[1] ?? 3) : 0;
+/** `--db=postgres` (or `pglite`): only that database. */
+const only = args
+  .find((a) => a.startsWith('--db='))
+  ?.slice(5)
+  .toLowerCase();
+const print = (line: string) => (asJson ? console.error(line) : console.log(line));
+
+export interface LevelFigures {
+  streams: number;
+  arrival: 'one by one' | 'burst' | `ramp ${number} s`;
+  direct: Figures;
+  proxy: Figures;
+  /** Each relayed path of the app (the web chat; the /api/v1 route joins here). */
+  app: Record<string, Figures>;
+  /** The app's event loop, CPU and memory while its streams ran (bench/app-probe.ts). */
+  window: Record<string, ProbeWindow>;
 }
 
-const ms = (ns: bigint) => Number(ns) / 1e6;
+export interface DatabaseFigures {
+  database: 'PGlite' | 'PostgreSQL';
+  coldStartMs: { fresh: number; restart: number };
+  levels: LevelFigures[];
+  /** Time to first byte (p50, ms) of a user with nothing, with one ready document, with memories. */
+  firstByte: { plain: number; documents: number; memory: number };
+  rss: { idleBytes: number; peakAt300Bytes: number | null };
+  soak: SoakFigures | null;
+}
 
-function pct(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+export interface BenchFigures {
+  machine: { cores: number; loadAverage: number[]; node: string };
+  setup: { chunks: number; intervalMs: number; rounds: number; rampMs: number };
+  databases: DatabaseFigures[];
+  web: WebFigures;
+  documents: DocumentsFigures | null;
 }
 
 /**
- * The same minimal SSE reading for both paths (split on blank lines, JSON.parse the data line),
- * so the client's own cost is equal and cancels out of the difference.
+ * The app's paths for a person, each measured at every level against the same baselines: the
+ * web chat, and the same reply through the OpenAI-compatible API with the person's own key.
+ * Another route joins by adding its path here.
  */
-async function readSse(res: Response, onText: (text: string) => void, relayed: boolean): Promise<void> {
-  const decoder = new TextDecoder();
-  let buf = '';
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buf += decoder.decode(chunk, { stream: true });
-    let i: number;
-    while ((i = buf.indexOf('\n\n')) >= 0) {
-      const block = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      const at = block.indexOf('data: {');
-      if (at < 0) continue;
-      const data = JSON.parse(block.slice(at + 6)) as {
-        text?: string;
-        choices?: { delta?: { content?: string } }[];
-      };
-      const text = relayed
-        ? block.startsWith('event: delta')
-          ? data.text
-          : undefined
-        : data.choices?.[0]?.delta?.content;
-      if (text) onText(text);
-    }
-  }
+const appPaths = (p: Person): StreamPath[] => [p.chat, p.api];
+
+async function forkServer(
+  file: string,
+  env: Record<string, string>,
+): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = fork(path.join(__dirname, file), [], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const url = await new Promise<string>((resolve) => proc.once('message', (m) => resolve(m as string)));
+  return { url, proc };
 }
 
-async function measure(open: () => Promise<Response>, sse: boolean): Promise<Sample> {
-  const t0 = stamp();
-  const res = await open();
-  if (!res.ok) throw new Error(`stream answered ${res.status}: ${await res.text()}`);
-  const sample: Sample = { ttfbMs: Number.NaN, chunkMs: [] };
-  await readSse(
-    res,
-    (text) => {
-      const now = stamp();
-      if (Number.isNaN(sample.ttfbMs)) sample.ttfbMs = ms(now - t0);
-      const sent = readStamp(text);
-      if (sent !== undefined) sample.chunkMs.push(ms(now - sent));
+/** A schema of its own in the given PostgreSQL for this run, dropped afterwards. */
+async function scopedPostgres(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `bench_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const scoped = new URL(url);
+  scoped.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: scoped.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`DROP SCHEMA ${schema} CASCADE`);
+      await c.end();
     },
-    sse,
-  );
-  return sample;
+  };
 }
 
-async function waitFor(url: string, child: ChildProcess, log: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`app exited early:\n${fs.readFileSync(log, 'utf8')}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
+async function benchDatabase(opts: {
+  root: string;
+  database: DatabaseFigures['database'];
+  databaseUrl?: string;
+  upstreamUrl: string;
+  proxyUrl: string;
+  withDocuments: boolean;
+}): Promise<{ figures: DatabaseFigures; documents: DocumentsFigures | null }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-bench-'));
+  const direct = upstreamPath('direct', opts.upstreamUrl);
+  const proxy = upstreamPath('proxy', opts.proxyUrl);
+  const start = () =>
+    startApp({ root: opts.root, dataDir, upstreamUrl: opts.upstreamUrl, databaseUrl: opts.databaseUrl });
+  let app: AppProcess | undefined = await start();
+  let documents: DocumentsFigures | null = null;
+  try {
+    const fresh = app.coldStartMs;
+    print(`\n${opts.database}: app up in ${(fresh / 1000).toFixed(2)} s (fresh data).`);
+
+    // Warm every path (JIT, connections, first queries, the pools).
+    const warm = await signUp(app.base, 'warm');
+    for (let i = 0; i < 3; i++) {
+      await oneByOne(direct, 1);
+      await oneByOne(proxy, 1);
+      for (const p of appPaths(warm)) await oneByOne(p, 1);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    const maxStreams = Math.max(...LEVELS);
+    const people = await signUpMany(app.base, 'relay', maxStreams);
+    await arrive(people.slice(0, 10).flatMap(appPaths), { kind: 'burst' }, 1);
+    const idleRss = await app.rss();
+
+    const levels: LevelFigures[] = [];
+    let peakAt300: number | null = null;
+    for (const n of LEVELS) {
+      const arrivals: Arrival[] = n === 1 ? [] : [{ kind: 'burst' }, { kind: 'ramp', rampMs: RAMP_MS }];
+      const runs: { label: LevelFigures['arrival']; run: (paths: StreamPath[]) => Promise<Figures> }[] =
+        n === 1
+          ? [{ label: 'one by one', run: async ([p]) => figures(await oneByOne(p!, SINGLE_ROUNDS)) }]
+          : arrivals.map((a) => ({
+              label: a.kind === 'burst' ? 'burst' : (`ramp ${a.rampMs / 1000} s` as const),
+              run: async (paths) => figures(await arrive(paths, a, ROUNDS)),
+            }));
+      for (const { label, run } of runs) {
+        const d = await run(Array.from({ length: n }, () => direct));
+        const x = await run(Array.from({ length: n }, () => proxy));
+        const appFigures: Record<string, Figures> = {};
+        const window: Record<string, ProbeWindow> = {};
+        for (const [k, name] of appPaths(people[0]!).map((p, k) => [k, p.name] as const)) {
+          const probe = await app.probe(`${n} ${label} ${name}`);
+          appFigures[name] = await run(people.slice(0, n).map((p) => appPaths(p)[k]!));
+          window[name] = await probe.stop();
+        }
+        if (n === 300 && label === 'burst') peakAt300 = window.app?.peakRssBytes ?? null;
+        const level: LevelFigures = {
+          streams: n,
+          arrival: label,
+          direct: d,
+          proxy: x,
+          app: appFigures,
+          window,
+        };
+        levels.push(level);
+        print(levelLine(level));
+      }
+    }
+
+    // First byte with the features that add work before it: retrieval and recall.
+    const [plain, reader, remembered] = await Promise.all([
+      signUp(app.base, 'plain'),
+      signUp(app.base, 'documents'),
+      signUp(app.base, 'memory'),
+    ]);
+    await reader.addDocument(
+      'harbour.txt',
+      'The harbour report. The harbour of Lyon handles barges on the Rhône; its cranes were renewed in 2024. '.repeat(
+        40,
+      ),
+    );
+    for (const fact of ['Lives in Lyon', 'Prefers short answers', 'Works on barges in the harbour'])
+      await remembered.addMemory(fact);
+    const question = (p: Person): StreamPath => ({
+      name: 'app',
+      relayed: true,
+      open: () => p.send('What does the harbour report say about the cranes?'),
+    });
+    const ttfb: Record<'plain' | 'documents' | 'memory', number[]> = { plain: [], documents: [], memory: [] };
+    for (let i = 0; i < 10; i++) {
+      ttfb.plain.push(...(await oneByOne(question(plain), 1)).map((s) => s.ttfbMs));
+      ttfb.documents.push(...(await oneByOne(question(reader), 1)).map((s) => s.ttfbMs));
+      ttfb.memory.push(...(await oneByOne(question(remembered), 1)).map((s) => s.ttfbMs));
+    }
+    const p50 = (v: number[]) => figures(v.map((t) => ({ ttfbMs: t, chunkMs: [] }))).ttfbP50;
+    const firstByte = { plain: p50(ttfb.plain), documents: p50(ttfb.documents), memory: p50(ttfb.memory) };
+    print(
+      `  first byte p50: ${firstByte.plain.toFixed(1)} ms plain, ${firstByte.documents.toFixed(1)} ms with a document, ` +
+        `${firstByte.memory.toFixed(1)} ms with memories`,
+    );
+
+    let soakFigures: SoakFigures | null = null;
+    if (soakMinutes > 0) {
+      print(`  soak: ${maxStreams} streams for ${soakMinutes} min …`);
+      const run = await soak({
+        app,
+        people,
+        minutes: soakMinutes,
+        chunksPerReply: Number(process.env.BENCH_SOAK_CHUNKS ?? 400),
+        print,
+      });
+      soakFigures = { ...run, books: { error: 'not read' } };
+    }
+
+    if (opts.withDocuments) {
+      // Documents (bench/documents.ts): ingestion through this app, search at scale, retrieval quality.
+      documents = await benchDocuments({
+        base: app.base,
+        databaseUrl: process.env.BENCH_DATABASE_URL,
+        print,
+      });
+    }
+
+    await app.stop();
+    app = undefined;
+    if (soakFigures) soakFigures.books = await readBooks(opts.databaseUrl, dataDir);
+    // A restart on the data just written: what a redeploy or a crash costs.
+    app = await start();
+    const restart = app.coldStartMs;
+    print(`  restart: app up in ${(restart / 1000).toFixed(2)} s on existing data.`);
+    return {
+      figures: {
+        database: opts.database,
+        coldStartMs: { fresh, restart },
+        levels,
+        firstByte,
+        rss: { idleBytes: idleRss, peakAt300Bytes: peakAt300 },
+        soak: soakFigures,
+      },
+      documents,
+    };
+  } finally {
+    await app?.stop();
+    if (process.env.BENCH_KEEP_LOG)
+      fs.copyFileSync(path.join(dataDir, 'app.log'), `/tmp/bench-app-${opts.database}.log`);
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  throw new Error(`app did not start:\n${fs.readFileSync(log, 'utf8')}`);
+}
+
+async function readBooks(databaseUrl: string | undefined, dataDir: string): Promise<SoakFigures['books']> {
+  try {
+    // The app has stopped, so its embedded database can be opened here.
+    const db = await openDb({ databaseUrl, pgliteDir: path.join(dataDir, 'pglite'), migrate: false });
+    try {
+      return await checkBooks(db);
+    } finally {
+      await db.close();
+    }
+  } catch (err) {
+    return { error: String(err) };
+  }
+}
+
+function levelLine(l: LevelFigures): string {
+  const app = l.app.app!;
+  const f = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(1));
+  return (
+    `  ${String(l.streams).padStart(3)} ${l.arrival.padEnd(10)} added TTFB p50 proxy ${f(l.proxy.ttfbP50 - l.direct.ttfbP50)} / app ${f(app.ttfbP50 - l.direct.ttfbP50)} ms; ` +
+    `chunk p50 ${f(l.proxy.chunkP50 - l.direct.chunkP50)} / ${f(app.chunkP50 - l.direct.chunkP50)}, ` +
+    `p99 ${f(l.proxy.chunkP99 - l.direct.chunkP99)} / ${f(app.chunkP99 - l.direct.chunkP99)} ms; ` +
+    `errors ${app.errors}${app.errorSamples.length ? ` (${app.errorSamples.join('; ')})` : ''}; ` +
+    `app loop delay p99 ${f(l.window.app?.loopDelay.p99 ?? Number.NaN)} ms`
+  );
 }
 
 async function main(): Promise<void> {
   const root = path.resolve(__dirname, '..', '..');
-  const upstreamProc = fork(path.join(__dirname, 'stamped-upstream-main.js'), [], {
-    env: { ...process.env, BENCH_CHUNKS: String(CHUNKS), BENCH_INTERVAL_MS: String(INTERVAL_MS) },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  const upstream = await forkServer('stamped-upstream-main.js', {
+    BENCH_CHUNKS: String(CHUNKS),
+    BENCH_INTERVAL_MS: String(INTERVAL_MS),
   });
-  const upstreamUrl = await new Promise<string>((resolve) =>
-    upstreamProc.once('message', (m) => resolve(m as string)),
+  const proxy = await forkServer('bare-proxy-main.js', { BENCH_UPSTREAM_URL: upstream.url });
+  const loadAtStart = os.loadavg();
+  print(
+    `Benchmark: ${CHUNKS} chunks every ${INTERVAL_MS} ms per stream, loopback, ${os.cpus().length} cores, ` +
+      `load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')}` +
+      (loadAtStart[0]! > os.cpus().length ? ' (other work shares this machine: figures are noisier)' : ''),
   );
-
-  const proxyProc = fork(path.join(__dirname, 'bare-proxy-main.js'), [], {
-    env: { ...process.env, BENCH_UPSTREAM_URL: upstreamUrl },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  const proxyUrl = await new Promise<string>((resolve) =>
-    proxyProc.once('message', (m) => resolve(m as string)),
-  );
-
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-bench-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const log = path.join(data, 'app.log');
-  const app = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      path.join(root, 'dist/dev/host/main.js'),
-    ],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        DATA_DIR: data,
-        OPENROUTER_BASE_URL: upstreamUrl,
-        DATABASE_URL: process.env.BENCH_DATABASE_URL ?? '',
-        // The benchmark measures the relay, not the limits: credit and room for every stream.
-        SIGNUP_BONUS_CREDITS: '1000000000',
-        MAX_CONCURRENT_STREAMS: '1000',
-        API_KEY_MAX_CONCURRENT_STREAMS: '1000',
-        API_KEY_REQUESTS_PER_MINUTE: '100000',
-        // Every streamer signs up from 127.0.0.1.
-        REGISTRATIONS_PER_CLIENT_PER_HOUR: '1000000',
-      },
-      stdio: ['ignore', fs.openSync(log, 'a'), fs.openSync(log, 'a')],
-    },
-  );
-  const base = `http://127.0.0.1:${port}`;
+  const databases: DatabaseFigures[] = [];
+  let documents: DocumentsFigures | null = null;
+  const pgScope = process.env.BENCH_DATABASE_URL
+    ? await scopedPostgres(process.env.BENCH_DATABASE_URL)
+    : null;
   try {
-    await waitFor(`${base}/api/health`, app, log);
-    /** A signed-in user with one conversation: concurrent streams belong to different people. */
-    const streamer = async () => {
-      const reg = await fetch(`${base}/api/auth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          email: `bench-${Math.random().toString(36).slice(2)}@example.com`,
-          password: 'benchmark',
-        }),
+    const targets: { database: DatabaseFigures['database']; databaseUrl?: string }[] = [
+      { database: 'PGlite' },
+      ...(pgScope ? [{ database: 'PostgreSQL' as const, databaseUrl: pgScope.url }] : []),
+    ];
+    for (const [i, t] of targets
+      .filter((x) => !only || x.database.toLowerCase().startsWith(only))
+      .entries()) {
+      const r = await benchDatabase({
+        root,
+        ...t,
+        upstreamUrl: upstream.url,
+        proxyUrl: proxy.url,
+        withDocuments: !relayOnly && i === 0,
       });
-      const cookie = reg.headers.getSetCookie()[0]!.split(';')[0]!;
-      const { csrfToken } = (await reg.json()) as { csrfToken: string };
-      const headers = { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken };
-      const created = (await (
-        await fetch(`${base}/api/conversations`, { method: 'POST', headers, body: '{}' })
-      ).json()) as {
-        conversation: { id: string };
-      };
-      const { secret } = (await (
-        await fetch(`${base}/api/keys`, { method: 'POST', headers, body: JSON.stringify({ name: 'bench' }) })
-      ).json()) as { secret: string };
-      const chat = () =>
-        fetch(`${base}/api/conversations/${created.conversation.id}/messages`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ content: 'hi', model: MODEL, maxTokens: 256 }),
-        });
-      // The same reply through the OpenAI-compatible API, with the user's own key.
-      const api = () =>
-        fetch(`${base}/api/v1/chat/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
-          body: JSON.stringify({
-            model: MODEL,
-            stream: true,
-            max_tokens: 256,
-            messages: [{ role: 'user', content: 'hi' }],
-          }),
-        });
-      return { chat, api };
-    };
-    const upstreamCall = (url: string) => () =>
-      fetch(`${url}/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
-      });
-    const direct = upstreamCall(upstreamUrl);
-    const proxied = upstreamCall(proxyUrl);
-
-    // Warm every path (JIT, connections, first queries).
-    const warm = await streamer();
-    for (let i = 0; i < 3; i++) {
-      await measure(direct, false);
-      await measure(proxied, false);
-      await measure(warm.chat, true);
-      await measure(warm.api, false);
+      databases.push(r.figures);
+      documents ??= r.documents;
     }
-
-    console.log(
-      `\nRelay overhead: ${CHUNKS} chunks every ${INTERVAL_MS} ms per stream, loopback, ${os.cpus().length} cores, ` +
-        `database ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'PGlite (embedded)'}`,
-    );
-    console.log('streams | path     | TTFB p50 | TTFB p99 | chunk p50 | chunk p99   (ms)');
-    const results: string[] = [];
-    for (const n of LEVELS) {
-      // One stream at a time is sampled repeatedly; n > 1 streams run all at once.
-      const rounds = n === 1 ? 20 : 1;
-      const users: Awaited<ReturnType<typeof streamer>>[] = [];
-      for (let i = 0; i < n; i += 10)
-        users.push(...(await Promise.all(Array.from({ length: Math.min(10, n - i) }, streamer))));
-      const run = async (open: (i: number) => () => Promise<Response>, relayed: boolean) => {
-        const out: Sample[] = [];
-        for (let k = 0; k < rounds; k++)
-          out.push(...(await Promise.all(Array.from({ length: n }, (_, i) => measure(open(i), relayed)))));
-        return out;
-      };
-      const row = (name: string, s: Sample[]) => {
-        const ttfb = s.map((x) => x.ttfbMs);
-        const chunks = s.flatMap((x) => x.chunkMs);
-        const v = [pct(ttfb, 50), pct(ttfb, 99), pct(chunks, 50), pct(chunks, 99)];
-        console.log(
-          `${String(n).padStart(7)} | ${name.padEnd(8)} | ${v.map((x) => x.toFixed(2).padStart(8)).join(' | ')}`,
-        );
-        return v;
-      };
-      const dv = row('direct', await run(() => direct, false));
-      const pv = row('proxy', await run(() => proxied, false));
-      const rv = row('app', await run((i) => users[i]!.chat, true));
-      const av = row('api/v1', await run((i) => users[i]!.api, false));
-      const added = rv.map((x, i) => x - dv[i]!);
-      console.log(
-        `${String(n).padStart(7)} | v1−dir   | ${av.map((x, i) => (x - dv[i]!).toFixed(2).padStart(8)).join(' | ')}`,
-      );
-      const overProxy = rv.map((x, i) => x - pv[i]!);
-      console.log(
-        `${String(n).padStart(7)} | app−dir  | ${added.map((x) => x.toFixed(2).padStart(8)).join(' | ')}`,
-      );
-      console.log(
-        `${String(n).padStart(7)} | app−prox | ${overProxy.map((x) => x.toFixed(2).padStart(8)).join(' | ')}`,
-      );
-      const ok = added[0]! <= 15 && added[2]! <= 1 && added[3]! <= 5;
-      results.push(
-        `${n} stream${n > 1 ? 's' : ''}: added TTFB p50 ${added[0]!.toFixed(2)} ms (target ≤ 15), ` +
-          `per chunk p50 ${added[2]!.toFixed(2)} ms (≤ 1), p99 ${added[3]!.toFixed(2)} ms (≤ 5) ${ok ? '✓' : '✗'}` +
-          `; a bare Node pass-through proxy alone adds ${(pv[2]! - dv[2]!).toFixed(2)} / ${(pv[3]! - dv[3]!).toFixed(2)} ms per chunk`,
-      );
-    }
-    console.log(`\n${results.join('\n')}\n`);
-    await reportWebSize(root);
-
-    // Documents (bench/documents.ts): ingestion through this app, search at scale, retrieval quality.
-    const documents = await benchDocuments({ base, databaseUrl: process.env.BENCH_DATABASE_URL });
-    if (process.argv.includes('--json')) console.log(JSON.stringify({ documents }));
+    if (!pgScope) print('\n(PostgreSQL: set BENCH_DATABASE_URL=postgres://… to measure it too)');
   } finally {
-    app.kill('SIGTERM');
-    upstreamProc.kill('SIGTERM');
-    proxyProc.kill('SIGTERM');
-    if (app.exitCode === null) await new Promise((r) => app.once('exit', r));
-    if (process.env.BENCH_KEEP_LOG) fs.copyFileSync(log, '/tmp/bench-app.log');
-    fs.rmSync(data, { recursive: true, force: true });
+    upstream.proc.kill('SIGTERM');
+    proxy.proc.kill('SIGTERM');
+    await pgScope?.drop();
   }
+  const all: BenchFigures = {
+    machine: { cores: os.cpus().length, loadAverage: os.loadavg(), node: process.version },
+    setup: { chunks: CHUNKS, intervalMs: INTERVAL_MS, rounds: ROUNDS, rampMs: RAMP_MS },
+    databases,
+    web: await webSize(root),
+    documents,
+  };
+  printTable(all, print);
+  if (asJson) console.log(JSON.stringify(all));
 }
 
 /** What web/scripts/size.mjs exports (typed in its size.d.mts, which this CommonJS file cannot import). */
@@ -275,16 +358,23 @@ interface WebSizeModule {
   };
 }
 
+export interface WebFigures {
+  initialJsGzipBytes: number;
+  budgetBytes: number;
+  initialCssGzipBytes: number;
+  lazyGzipBytes: number;
+}
+
 /** The SPA's initial JS for the chat screen, as the build measures it (npm run bench builds it first). */
-async function reportWebSize(root: string): Promise<void> {
+async function webSize(root: string): Promise<WebFigures> {
   const size = (await import(pathToFileURL(path.join(root, 'web/scripts/size.mjs')).href)) as WebSizeModule;
   const m = size.measureInitialJs(path.join(root, 'web/dist'));
-  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-  console.log(
-    `Web app: initial JS ${kb(m.gzipBytes)} gzip (budget ${kb(size.INITIAL_JS_BUDGET_BYTES)}, ` +
-      `ratio ${(m.gzipBytes / size.INITIAL_JS_BUDGET_BYTES).toFixed(2)}), initial CSS ${kb(m.css.gzipBytes)}, ` +
-      `lazy chunks ${kb(m.lazy.gzipBytes)}`,
-  );
+  return {
+    initialJsGzipBytes: m.gzipBytes,
+    budgetBytes: size.INITIAL_JS_BUDGET_BYTES,
+    initialCssGzipBytes: m.css.gzipBytes,
+    lazyGzipBytes: m.lazy.gzipBytes,
+  };
 }
 
 main().catch((err: unknown) => {

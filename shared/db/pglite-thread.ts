@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
  * PGlite in a worker thread. PGlite runs PostgreSQL as WebAssembly on whichever thread calls
  * it; in the app's own thread every statement held the event loop for 1–5 ms, and under a burst
  * of replies that was 40 % of the loop, so streams stalled behind other people's first queries
- * (bench/README.md). The worker owns the database; the app keeps its real `pg` client, which
+ * (`npm run bench` shows the loop's delay and busy share per level). The worker owns the database; the app keeps its real `pg` client, which
  * speaks the PostgreSQL wire protocol to the worker over a stream: the same parser, the same
  * `DatabaseError`s with their SQLSTATE codes, the same type parsing as against a server.
  *
