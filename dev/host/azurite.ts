@@ -24,20 +24,47 @@ export interface AzuriteHandle {
   stop(): Promise<void>;
 }
 
-/** Asks the OS for distinct free ports by holding them all open at once. */
+/**
+ * Distinct ports free now, held open together while chosen. They come from below the kernel's
+ * ephemeral range: a port picked with listen(0) lies inside it, and between closing it and the
+ * real server binding it, any outgoing connection on the machine (a parallel test's client
+ * socket) can take it as its local port — CI saw EADDRINUSE that way.
+ */
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => {
-      return new Promise<net.Server>((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen(0, host, () => resolve(server));
-      });
-    }),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
+  const [low, high] = belowEphemeralRange();
+  const held: net.Server[] = [];
+  try {
+    for (let tries = 0; held.length < count; tries++) {
+      if (tries > 200) throw new Error(`No free port found in ${low}-${high - 1} on ${host}`);
+      const port = low + Math.floor(Math.random() * (high - low));
+      const server = await bindOrNull(port, host);
+      if (server) held.push(server);
+    }
+    return held.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
+}
+
+function belowEphemeralRange(): [number, number] {
+  let start = 32768;
+  try {
+    const [lo] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    if (lo && Number(lo) > 0) start = Number(lo);
+  } catch {
+    // Not Linux: macOS and Windows start their ephemeral ranges at 49152.
+    start = 49152;
+  }
+  const high = Math.max(start, 12000);
+  return [Math.max(1024, high - 12000), high];
+}
+
+function bindOrNull(port: number, host: string): Promise<net.Server | null> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(null));
+    server.listen(port, host, () => resolve(server));
+  });
 }
 
 function canConnect(port: number, host: string): Promise<boolean> {
