@@ -11,7 +11,11 @@ import path from 'node:path';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 export type ProbeRequest =
-  { probe: 'start'; name: string } | { probe: 'stop' } | { probe: 'rss' } | { probe: 'resources' };
+  | { probe: 'start'; name: string }
+  | { probe: 'stop' }
+  | { probe: 'rss' }
+  | { probe: 'resources' }
+  | { probe: 'heap' };
 
 export interface ProbeWindow {
   name: string;
@@ -30,7 +34,8 @@ export type ProbeAnswer =
   | { probe: 'started' }
   | { probe: 'stopped'; window: ProbeWindow }
   | { probe: 'rss'; bytes: number }
-  | { probe: 'resources'; counts: Record<string, number> };
+  | { probe: 'resources'; counts: Record<string, number> }
+  | { probe: 'heap'; bytes: { heapUsed: number; external: number; rss: number } };
 
 interface Running {
   name: string;
@@ -113,6 +118,11 @@ process.on('message', (m: ProbeRequest) => {
     void stop().then((window) => window && send({ probe: 'stopped', window }));
   } else if (m.probe === 'rss') {
     send({ probe: 'rss', bytes: process.memoryUsage.rss() });
+  } else if (m.probe === 'heap') {
+    // After a full collection (the benchmark starts the app with --expose-gc): what is still held.
+    (globalThis as { gc?: () => void }).gc?.();
+    const u = process.memoryUsage();
+    send({ probe: 'heap', bytes: { heapUsed: u.heapUsed, external: u.external, rss: u.rss } });
   } else if (m.probe === 'resources') {
     const counts: Record<string, number> = {};
     for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;

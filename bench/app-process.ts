@@ -20,6 +20,8 @@ export interface AppProcess {
   rss(): Promise<number>;
   /** Resource counts by type (process.getActiveResourcesInfo), a leak shows as growth. */
   resources(): Promise<Record<string, number>>;
+  /** Heap in use after a full collection, and RSS then. */
+  heap(): Promise<{ heapUsed: number; external: number; rss: number }>;
   openFiles(): number;
   stop(): Promise<void>;
   log(): string;
@@ -42,6 +44,8 @@ export async function startApp(opts: {
     [
       '--require',
       path.join(__dirname, 'app-probe.js'),
+      // So the probe can collect before reading the heap (the soak's leak check).
+      '--expose-gc',
       ...(process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean),
       path.join(opts.root, 'dist/dev/host/main.js'),
     ],
@@ -108,6 +112,7 @@ export async function startApp(opts: {
     },
     rss: async () => (await ask({ probe: 'rss' }, 'rss')).bytes,
     resources: async () => (await ask({ probe: 'resources' }, 'resources')).counts,
+    heap: async () => (await ask({ probe: 'heap' }, 'heap')).bytes,
     openFiles: () => fs.readdirSync(`/proc/${child.pid}/fd`).length,
     async stop() {
       if (child.exitCode !== null) return;

@@ -22,6 +22,8 @@ export interface SoakFigures {
   chunkP50: number;
   chunkP99: number;
   rssBytes: { before: number; peak: number; after: number };
+  /** JS heap in use after a full collection, before and after: growth here is a leak, not RSS kept by the allocator. */
+  heapUsedBytes: { before: number; after: number };
   openFiles: { before: number; after: number };
   resources: { before: Record<string, number>; after: Record<string, number> };
   books: SoakBooks | { error: string };
@@ -53,6 +55,7 @@ export async function soak(opts: {
   const errors: string[] = [];
   let replies = 0;
   let stopped = 0;
+  const heapBefore = (await app.heap()).heapUsed;
   const rssBefore = await app.rss();
   const before = { files: app.openFiles(), resources: await app.resources() };
   let peak = rssBefore;
@@ -116,6 +119,7 @@ export async function soak(opts: {
     chunkP50: pct(chunkMs, 50),
     chunkP99: pct(chunkMs, 99),
     rssBytes: { before: rssBefore, peak, after: await app.rss() },
+    heapUsedBytes: { before: heapBefore, after: (await app.heap()).heapUsed },
     openFiles: { before: before.files, after: app.openFiles() },
     resources: { before: before.resources, after: await app.resources() },
   };

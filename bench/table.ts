@@ -172,9 +172,9 @@ export function printTable(all: BenchFigures, print: (l: string) => void): void 
         ? `${s.replies} replies, ${s.stopped} stopped, ${s.errors} errors; chunk p50/p99 ${f1(s.chunkP50)}/${f1(s.chunkP99)} ms`
         : '',
     );
-    per('  RSS before → peak → after; open files before → after', (x) =>
+    per('  RSS before → peak → after; heap after GC before → after; open files', (x) =>
       x === d
-        ? `${mb(s.rssBytes.before)} → ${mb(s.rssBytes.peak)} → ${mb(s.rssBytes.after)}; ${s.openFiles.before} → ${s.openFiles.after}`
+        ? `${mb(s.rssBytes.before)} → ${mb(s.rssBytes.peak)} → ${mb(s.rssBytes.after)}; ${mb(s.heapUsedBytes.before)} → ${mb(s.heapUsedBytes.after)}; ${s.openFiles.before} → ${s.openFiles.after}`
         : '',
     );
     per('  books: streaming left, credits held, balance ≠ ledger, unbilled', (x) =>
