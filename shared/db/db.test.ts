@@ -132,3 +132,35 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))('the embedded database o
     }
   }, 180_000);
 });
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)('statements with parameters on PostgreSQL', () => {
+  const read = `SELECT * FROM prepared_probe WHERE id = $1`;
+
+  it('are prepared once on a connection and then reused', async () => {
+    await db.exec(`CREATE TABLE prepared_reuse (id int PRIMARY KEY)`);
+    await db.tx(async (tx) => {
+      for (let i = 0; i < 3; i++) await tx.many(`SELECT id FROM prepared_reuse WHERE id = $1`, [i]);
+      const prepared = await tx.many<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1`,
+        [`SELECT id FROM prepared_reuse WHERE id = $1`],
+      );
+      expect(prepared).toEqual([{ n: 1 }]);
+    });
+  });
+
+  it('keep working when a migration adds a column under a prepared SELECT *', async () => {
+    await db.exec(`CREATE TABLE prepared_probe (id int PRIMARY KEY)`);
+    await db.exec(`INSERT INTO prepared_probe VALUES (1)`);
+    // Prepared on the connection the pool hands out next (it reuses the last one released).
+    await db.tx((tx) => tx.many(read, [1]));
+    await db.exec(`ALTER TABLE prepared_probe ADD COLUMN label text DEFAULT 'new'`);
+    expect(await db.many(read, [1])).toEqual([{ id: 1, label: 'new' }]);
+  });
+
+  it('fail a transaction that meets a stale statement once, and the connection is not reused', async () => {
+    await db.tx((tx) => tx.many(read, [1]));
+    await db.exec(`ALTER TABLE prepared_probe ADD COLUMN extra int DEFAULT 7`);
+    await expect(db.tx((tx) => tx.many(read, [1]))).rejects.toMatchObject({ code: '0A000' });
+    expect(await db.tx((tx) => tx.many(read, [1]))).toEqual([{ id: 1, label: 'new', extra: 7 }]);
+  });
+});

@@ -17,9 +17,51 @@ export interface Db {
 
 type Queryable = Pool | PoolClient;
 
-function queries(kind: DbKind, q: Queryable): Omit<Db, 'tx' | 'close'> {
+/**
+ * Names for prepared statements, by SQL text. A named statement is parsed once per connection
+ * and its plan can be cached; unnamed, PostgreSQL parses and plans every call, which the profile
+ * of a burst of replies showed as the larger part of each statement's server time. Bounded, in
+ * case some caller builds SQL text from data; beyond the bound statements go unnamed.
+ */
+const MAX_NAMED_STATEMENTS = 1000;
+const statementNames = new Map<string, string>();
+
+function statementName(sql: string): string | undefined {
+  let name = statementNames.get(sql);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `gm${statementNames.size}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
+/** PostgreSQL refuses a prepared statement whose result columns a migration changed. */
+function staleStatement(err: unknown): boolean {
+  return (
+    (err as { code?: string }).code === '0A000' &&
+    /cached plan must not change result type/.test((err as Error).message)
+  );
+}
+
+function queries(kind: DbKind, q: Queryable, inPool: boolean): Omit<Db, 'tx' | 'close'> {
+  // PGlite's thread multiplexes its clients onto one session, where one client's prepared name
+  // would collide with another's; and without parameters pg uses the simple protocol, which
+  // runs the several statements of a migration (a prepared statement holds just one).
+  const run = async <T extends QueryResultRow>(sql: string, params: unknown[]) => {
+    const name = kind === 'postgres' && params.length > 0 ? statementName(sql) : undefined;
+    if (!name) return q.query<T>(sql, params);
+    try {
+      return await q.query<T>({ text: sql, values: params, name });
+    } catch (err) {
+      // A migration changed a table under a prepared `SELECT *` (a deploy while this instance
+      // runs). The pool drops the connection that failed; outside a transaction the statement
+      // runs again unprepared, so the caller never sees it.
+      if (!(staleStatement(err) && inPool)) throw err;
+      return q.query<T>(sql, params);
+    }
+  };
   const many = async <T extends QueryResultRow>(sql: string, params: unknown[] = []) =>
-    (await q.query<T>(sql, params)).rows;
+    (await run<T>(sql, params)).rows;
   return {
     kind,
     many,
@@ -33,14 +75,14 @@ function queries(kind: DbKind, q: Queryable): Omit<Db, 'tx' | 'close'> {
       return rows[0];
     },
     async exec(sql: string, params: unknown[] = []) {
-      return (await q.query(sql, params)).rowCount ?? 0;
+      return (await run(sql, params)).rowCount ?? 0;
     },
   };
 }
 
 function clientDb(kind: DbKind, client: PoolClient): Db {
   return {
-    ...queries(kind, client),
+    ...queries(kind, client, false),
     // Nested transactions are flattened: the outer one decides.
     tx: (fn) => fn(clientDb(kind, client)),
     close: async () => undefined,
@@ -49,9 +91,10 @@ function clientDb(kind: DbKind, client: PoolClient): Db {
 
 export function poolDb(kind: DbKind, pool: Pool, onClose?: () => Promise<void>): Db {
   return {
-    ...queries(kind, pool),
+    ...queries(kind, pool, true),
     async tx<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      let stale = false;
       try {
         await client.query('BEGIN');
         const result = await fn(clientDb(kind, client));
@@ -59,9 +102,11 @@ export function poolDb(kind: DbKind, pool: Pool, onClose?: () => Promise<void>):
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
+        // A connection whose prepared statement went stale is not given back for the next caller.
+        stale = staleStatement(err);
         throw err;
       } finally {
-        client.release();
+        client.release(stale);
       }
     },
     async close() {
