@@ -169,32 +169,77 @@ export const meteringStore = (db: Db) => ({
     return hold ? Number(hold.credits) : 0;
   },
 
-  insertUsage: (u: UsageRecord) =>
-    db.exec(
-      `INSERT INTO usage_records (id, user_id, purpose, reference, model, prompt_tokens, completion_tokens,
-                                  upstream_cost_usd, credits, hold_credits, loss_credits, created_at, api_key_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-               (SELECT api_key_id FROM generations WHERE id = $13))
-       ON CONFLICT (reference) DO NOTHING`,
+  /**
+   * Bills a call in one statement (every reply, title and memory extraction passes here, and a
+   * round trip each for the old check, lock, debit, ledger row and usage row showed in the burst
+   * profile): with `releaseHoldOf`, the reply's hold is given back and caps the charge; the
+   * charge is capped by the balance too (never below zero, the rest recorded as a loss); the
+   * ledger and the usage record are written with it. A reference already billed is charged
+   * nothing (the hold is still released). Returns what was charged and the hold released.
+   *
+   * The balance row is locked first (`b`) and read at its newest version, as SELECT … FOR NO KEY
+   * UPDATE does under READ COMMITTED; the UPDATE then changes that same version, so a
+   * concurrent settlement of the same user is waited for and counted, not overwritten.
+   */
+  record: async (
+    u: Omit<UsageRecord, 'credits' | 'holdCredits' | 'lossCredits'> & {
+      /** The price before the caps. */
+      price: number;
+      /** The reply whose hold to release and cap the charge by; null for a call without one. */
+      releaseHoldOf: string | null;
+      ledgerId: string;
+    },
+  ): Promise<{ charged: number; released: number }> => {
+    const row = await db.maybeOne<{ charged: number | null; released: number | null }>(
+      `WITH prior AS (
+         SELECT 1 FROM usage_records WHERE reference = $1
+       ), h AS (
+         DELETE FROM holds WHERE $2::text IS NOT NULL AND generation_id = $2 RETURNING credits
+       ), b AS (
+         SELECT id, credits FROM users WHERE id = $3 FOR NO KEY UPDATE
+       ), c AS (
+         SELECT b.id, COALESCE((SELECT credits FROM h), 0) AS released,
+                CASE WHEN EXISTS (SELECT 1 FROM prior) THEN 0
+                     ELSE LEAST(CASE WHEN $2::text IS NULL THEN $4::bigint
+                                     ELSE LEAST($4::bigint, COALESCE((SELECT credits FROM h), 0)) END,
+                                GREATEST(b.credits, 0))
+                END AS taken
+           FROM b
+       ), u AS (
+         UPDATE users SET held = users.held - c.released, credits = users.credits - c.taken
+           FROM c WHERE users.id = c.id AND (c.released > 0 OR c.taken > 0)
+         RETURNING users.credits AS after, c.taken
+       ), l AS (
+         INSERT INTO ledger (id, user_id, kind, credits, balance_after, reference, created_at)
+         SELECT $5, $3, 'usage', -u.taken, u.after, $1, $6 FROM u WHERE u.taken > 0
+       ), r AS (
+         INSERT INTO usage_records (id, user_id, purpose, reference, model, prompt_tokens, completion_tokens,
+                                    upstream_cost_usd, credits, hold_credits, loss_credits, created_at, api_key_id)
+         SELECT $7, $3, $8, $1, $9, $10, $11, $12, c.taken,
+                CASE WHEN $2::text IS NULL THEN NULL ELSE c.released END, $4::bigint - c.taken, $6,
+                (SELECT api_key_id FROM generations WHERE id = $13)
+           FROM c WHERE NOT EXISTS (SELECT 1 FROM prior)
+         ON CONFLICT (reference) DO NOTHING
+       )
+       SELECT (SELECT taken FROM c) AS charged, (SELECT released FROM c) AS released`,
       [
-        u.id,
-        u.userId,
-        u.purpose,
         u.reference,
+        u.releaseHoldOf,
+        u.userId,
+        u.price,
+        u.ledgerId,
+        u.at,
+        u.id,
+        u.purpose,
         u.model,
         u.promptTokens,
         u.completionTokens,
         u.costUsd,
-        u.credits,
-        u.holdCredits,
-        u.lossCredits,
-        u.at,
         u.generationId,
       ],
-    ),
-
-  usageExists: async (reference: string) =>
-    (await db.maybeOne(`SELECT 1 FROM usage_records WHERE reference = $1`, [reference])) !== null,
+    );
+    return { charged: Number(row?.charged ?? 0), released: Number(row?.released ?? 0) };
+  },
 
   expiredHolds: (now: Date) =>
     db.many<{ generation_id: string }>(`SELECT generation_id FROM holds WHERE expires_at < $1`, [now]),

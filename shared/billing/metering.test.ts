@@ -138,4 +138,52 @@ describe('credit metering', () => {
       ),
     ).toEqual({ credits: 420, hold_credits: 420, loss_credits: 1580 });
   });
+
+  it('charges an internal call at most the balance: never below zero, the rest a loss', async () => {
+    await db.exec(`INSERT INTO users (id, email, credits) VALUES ('u2', 'u2@example.com', 30)`);
+    // US$0.001 × 100,000 credits per dollar × 2 = 200 credits; the balance is 30.
+    const usage = { promptTokens: 1000, completionTokens: 500, costUsd: 0.001 };
+    const charged = await db.tx((tx) =>
+      metering.charge(tx, { userId: 'u2', reference: 'title:c1', purpose: 'title', model, usage }),
+    );
+    expect(charged).toBe(30);
+    expect(await db.one(`SELECT credits, held FROM users WHERE id = 'u2'`)).toEqual({ credits: 0, held: 0 });
+    expect(await db.many(`SELECT credits, balance_after FROM ledger WHERE user_id = 'u2'`)).toEqual([
+      { credits: -30, balance_after: 0 },
+    ]);
+    expect(
+      await db.one(
+        `SELECT credits, hold_credits, loss_credits FROM usage_records WHERE reference = 'title:c1'`,
+      ),
+    ).toEqual({ credits: 30, hold_credits: null, loss_credits: 170 });
+  });
+
+  it('50 settlements of one user at once: each charged once, the balance equals the ledger', async () => {
+    await db.exec(`INSERT INTO users (id, email) VALUES ('u3', 'u3@example.com')`);
+    await db.tx((tx) =>
+      ledgerStore(tx).apply({ userId: 'u3', kind: 'grant', credits: 100_000, reference: 'seed-u3', at: now }),
+    );
+    const ids = Array.from({ length: 50 }, (_, i) => `cg${i}`);
+    for (const id of ids) {
+      await db.tx((tx) =>
+        metering.reserve(tx, { userId: 'u3', generationId: id, model, promptTokens: 100, maxTokens: 1000 }),
+      );
+    }
+    expect(await db.one(`SELECT held FROM users WHERE id = 'u3'`)).toEqual({ held: 50 * 420 });
+    // US$0.0001 each: 20 credits; every id settled twice, all at once.
+    const usage = { promptTokens: 100, completionTokens: 50, costUsd: 0.0001 };
+    const charged = await Promise.all(
+      [...ids, ...ids].map((id) =>
+        db.tx((tx) => metering.settle(tx, { userId: 'u3', generationId: id, model, usage })),
+      ),
+    );
+    expect(charged.reduce((a, b) => a + b, 0)).toBe(50 * 20);
+    expect(await db.one(`SELECT credits, held FROM users WHERE id = 'u3'`)).toEqual({
+      credits: 100_000 - 50 * 20,
+      held: 0,
+    });
+    expect(
+      await db.one(`SELECT sum(credits)::int AS n, count(*)::int AS rows FROM ledger WHERE user_id = 'u3'`),
+    ).toEqual({ n: 100_000 - 50 * 20, rows: 51 });
+  });
 });

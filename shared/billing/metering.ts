@@ -162,28 +162,18 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       reference: string;
       model: ReplyModel;
       usage: UpstreamUsage;
-      /** A reply's hold caps its charge; an internal call has none. */
-      hold: number | null;
+      /** A reply: its hold is released and caps its charge; an internal call has none. */
+      releaseHoldOf: string | null;
       /** A reply's generation: its usage is tagged with the API key that started it, if one did. */
       generationId?: string;
     },
   ): Promise<number> {
-    const store = meteringStore(tx);
-    // A repeated settlement (a retried job, a reaper racing the relay) bills nothing twice.
-    if (await store.usageExists(u.reference)) return 0;
     const at = clock.now();
-    const price = priceOf(u.model, u.usage, markup);
-    const billable = u.hold === null ? price : Math.min(price, u.hold);
-    // Never below zero: an estimate that fell short is our loss, not a debt; the loss is recorded.
-    const charged = await ledgerStore(tx).debitUpTo({
-      userId: u.userId,
-      kind: 'usage',
-      credits: billable,
-      reference: u.reference,
-      at,
-    });
-    await store.insertUsage({
+    // A repeated settlement (a retried job, a reaper racing the relay) bills nothing twice, and
+    // an estimate that fell short is our loss, not a debt: the statement records both.
+    const { charged } = await meteringStore(tx).record({
       id: newId(at.getTime()),
+      ledgerId: newId(at.getTime()),
       userId: u.userId,
       purpose: u.purpose,
       reference: u.reference,
@@ -191,9 +181,8 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       promptTokens: u.usage.promptTokens,
       completionTokens: u.usage.completionTokens,
       costUsd: u.usage.costUsd ?? null,
-      credits: charged,
-      holdCredits: u.hold,
-      lossCredits: price - charged,
+      price: priceOf(u.model, u.usage, markup),
+      releaseHoldOf: u.releaseHoldOf,
       generationId: u.generationId ?? null,
       at,
     });
@@ -366,16 +355,13 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       await meteringStore(tx).releaseHold(r.generationId);
     },
 
-    async settle(tx, s) {
-      const hold = await meteringStore(tx).releaseHold(s.generationId);
-      return record(tx, {
+    settle: (tx, s) =>
+      record(tx, {
         ...s,
-        generationId: s.generationId,
         purpose: 'reply',
         reference: `reply:${s.generationId}`,
-        hold: s.model.free ? 0 : hold,
-      });
-    },
+        releaseHoldOf: s.generationId,
+      }),
 
     async affords(db, a) {
       if (a.model.free) return true;
@@ -384,9 +370,7 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       return Number(b.credits) - Number(b.held) >= worstCase(a.model, a.promptTokens, a.maxTokens, markup);
     },
 
-    async charge(tx, c) {
-      return record(tx, { ...c, hold: null });
-    },
+    charge: (tx, c) => record(tx, { ...c, releaseHoldOf: null }),
 
     /** Releases holds nobody settled whose reply is not streaming (a crash before the reply row existed). */
     async sweepExpired(db) {
