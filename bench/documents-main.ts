@@ -37,7 +37,11 @@ async function main(): Promise<void> {
       if (up) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const figures = await benchDocuments({ base, databaseUrl: process.env.BENCH_DATABASE_URL });
+    const figures = await benchDocuments({
+      base,
+      database: process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'PGlite',
+      databaseUrl: process.env.BENCH_DATABASE_URL,
+    });
     if (process.argv.includes('--json')) console.log(JSON.stringify({ documents: figures }));
   } finally {
     app.kill('SIGTERM');

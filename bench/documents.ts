@@ -20,11 +20,12 @@ export interface DocumentsFigures {
 }
 
 /**
- * `base`: the running app (ingestion goes through it). `databaseUrl`: also measure search on
- * that PostgreSQL. A part that fails says so and the others still run.
+ * `base`: the running app (ingestion goes through it), on `database`. `databaseUrl`: also
+ * measure search on that PostgreSQL. A part that fails says so and the others still run.
  */
 export async function benchDocuments(opts: {
   base: string;
+  database: 'PGlite' | 'PostgreSQL';
   databaseUrl?: string;
   print?: (line: string) => void;
 }): Promise<DocumentsFigures> {
@@ -49,11 +50,7 @@ export async function benchDocuments(opts: {
         ? ': other work shares this machine, so the times below are likely higher than on an idle one.'
         : '.'),
   );
-  const ingestion = await part(
-    'ingestion',
-    () => benchIngestion(opts.base, opts.databaseUrl ? 'PostgreSQL' : 'PGlite'),
-    ingestionLines,
-  );
+  const ingestion = await part('ingestion', () => benchIngestion(opts.base, opts.database), ingestionLines);
   print('');
   const quality = await part('quality', benchQuality, qualityLines);
   print('');
