@@ -17,12 +17,11 @@
  * BENCH_PROFILE_DIR=<dir> writes a CPU profile of the app for each measured window.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import pg from 'pg';
+import { scopedSchema } from '../dev/postgres-schema';
 import { openDb } from '../shared/db/open';
 import type { ProbeWindow } from './app-probe';
 import { startApp, type AppProcess } from './app-process';
@@ -101,26 +100,6 @@ async function forkServer(
   });
   const url = await new Promise<string>((resolve) => proc.once('message', (m) => resolve(m as string)));
   return { url, proc };
-}
-
-/** A schema of its own in the given PostgreSQL for this run, dropped afterwards. */
-async function scopedPostgres(url: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  const scoped = new URL(url);
-  scoped.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    url: scoped.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${schema} CASCADE`);
-      await c.end();
-    },
-  };
 }
 
 async function benchDatabase(opts: {
@@ -312,7 +291,7 @@ async function main(): Promise<void> {
   const databases: DatabaseFigures[] = [];
   let documents: DocumentsFigures | null = null;
   const pgScope = process.env.BENCH_DATABASE_URL
-    ? await scopedPostgres(process.env.BENCH_DATABASE_URL)
+    ? await scopedSchema(process.env.BENCH_DATABASE_URL, 'bench')
     : null;
   try {
     const targets: { database: DatabaseFigures['database']; databaseUrl?: string }[] = [

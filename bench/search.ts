@@ -15,12 +15,11 @@
  * take the whole load past BENCH_SEARCH_LOAD_SECONDS is replaced by the largest round size
  * that fits, if that is worth measuring, and the output says so.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { Db } from '../shared/db/db';
+import { scopedSchema } from '../dev/postgres-schema';
 import { openDb } from '../shared/db/open';
 import { lexicalVector } from '../shared/embeddings/lexical';
 import { hnswIndexName, pgvectorStore, type PgvectorStore } from '../shared/vectors/pgvector';
@@ -277,16 +276,11 @@ export async function benchSearchPostgres(
   url: string,
   log: (line: string) => void = () => undefined,
 ): Promise<SearchFigures> {
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const scoped = new URL(url);
-  scoped.searchParams.set('options', `-c search_path=${schema}`);
+  const scope = await scopedSchema(url, 'bench');
   let db: Db | undefined;
   const producer = chunkProducer(BULK_USER);
   try {
-    db = await openDb({ databaseUrl: scoped.toString() });
+    db = await openDb({ databaseUrl: scope.url });
     const store = pgvectorStore(db);
     const vector = await store.hasVectorSearch();
     const installed = await db.one<{ any: boolean }>(
@@ -350,8 +344,7 @@ export async function benchSearchPostgres(
   } finally {
     await producer.close();
     await db?.close();
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
-    await admin.end();
+    await scope.drop().catch(() => undefined);
   }
 }
 

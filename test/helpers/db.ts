@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { scopedSchema } from '../../dev/postgres-schema';
 import type { Db } from '../../shared/db/db';
 import { openDb } from '../../shared/db/open';
 
@@ -11,22 +10,13 @@ import { openDb } from '../../shared/db/open';
 export async function testDb(): Promise<Db> {
   const url = process.env.TEST_DATABASE_URL;
   if (!url) return openDb({ pgliteDir: 'memory://' });
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  const scoped = new URL(url);
-  scoped.searchParams.set('options', `-c search_path=${schema}`);
-  const db = await openDb({ databaseUrl: scoped.toString() });
+  const scope = await scopedSchema(url, 't');
+  const db = await openDb({ databaseUrl: scope.url });
   return {
     ...db,
     async close() {
       await db.close();
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${schema} CASCADE`);
-      await c.end();
+      await scope.drop();
     },
   };
 }
