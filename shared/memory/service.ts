@@ -187,9 +187,15 @@ export function memoryService(deps: {
      */
     async extract(userId: string, conversationId: string, messageId: string): Promise<number | null> {
       const store = memoryStore(db);
-      if (await store.isExtracted(messageId)) return null;
       const exchange = await store.exchange(userId, conversationId, messageId);
-      if (!exchange || exchange.incognito || !exchange.memory_enabled || !exchange.question) return null;
+      if (
+        !exchange ||
+        exchange.extracted ||
+        exchange.incognito ||
+        !exchange.memory_enabled ||
+        !exchange.question
+      )
+        return null;
       // A model we cannot price is not called: memory is a convenience, never unbilled work.
       const model = await deps.models.require(deps.model).catch(() => null);
       if (!model) return null;
@@ -284,8 +290,11 @@ export function memoryService(deps: {
             changed++;
           }
         }
-        await s.setChanged(messageId, changed);
-        if (changed > 0) await s.markReplyUpdated(userId, messageId);
+        // The claim recorded 0 changes; most replies change nothing and need no second write.
+        if (changed > 0) {
+          await s.setChanged(messageId, changed);
+          await s.markReplyUpdated(userId, messageId);
+        }
         return changed;
       });
     },

@@ -87,9 +87,6 @@ export const memoryStore = (db: Db) => ({
       [messageId, userId, at],
     )) === 1,
 
-  isExtracted: async (messageId: string) =>
-    (await db.maybeOne('SELECT 1 FROM memory_extractions WHERE message_id = $1', [messageId])) !== null,
-
   setChanged: (messageId: string, changed: number) =>
     db.exec('UPDATE memory_extractions SET changed = $2 WHERE message_id = $1', [messageId, changed]),
 
@@ -97,10 +94,20 @@ export const memoryStore = (db: Db) => ({
   markReplyUpdated: (userId: string, messageId: string) =>
     db.exec('UPDATE messages SET memory_updated = true WHERE id = $1 AND user_id = $2', [messageId, userId]),
 
-  /** The exchange a reply closes: the reply, its question, and whether memory may touch it. */
+  /**
+   * The exchange a reply closes: the reply, its question, whether memory may touch it, and
+   * whether it was extracted already (a redelivered job), in one round trip.
+   */
   exchange: (userId: string, conversationId: string, messageId: string) =>
-    db.maybeOne<{ question: string | null; answer: string; incognito: boolean; memory_enabled: boolean }>(
-      `SELECT q.content AS question, r.content AS answer, c.incognito, u.memory_enabled
+    db.maybeOne<{
+      question: string | null;
+      answer: string;
+      incognito: boolean;
+      memory_enabled: boolean;
+      extracted: boolean;
+    }>(
+      `SELECT q.content AS question, r.content AS answer, c.incognito, u.memory_enabled,
+              EXISTS (SELECT 1 FROM memory_extractions e WHERE e.message_id = r.id) AS extracted
          FROM messages r
          JOIN conversations c ON c.id = r.conversation_id AND c.user_id = $1
          JOIN users u ON u.id = $1
