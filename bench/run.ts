@@ -29,7 +29,7 @@ import { benchDocuments, type DocumentsFigures } from './documents';
 import { signUp, signUpMany, upstreamPath, type Person } from './people';
 import { arrive, figures, oneByOne, type Arrival, type Figures, type StreamPath } from './relay';
 import { checkBooks, soak, type SoakFigures } from './soak';
-import { printTable } from './table';
+import { cpuPerReplyMs, printTable } from './table';
 
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 40);
 const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 25);
@@ -271,7 +271,8 @@ function levelLine(l: LevelFigures): string {
     `chunk p50 ${f(l.proxy.chunkP50 - l.direct.chunkP50)} / ${f(app.chunkP50 - l.direct.chunkP50)}, ` +
     `p99 ${f(l.proxy.chunkP99 - l.direct.chunkP99)} / ${f(app.chunkP99 - l.direct.chunkP99)} ms; ` +
     `errors ${app.errors}${app.errorSamples.length ? ` (${app.errorSamples.join('; ')})` : ''}; ` +
-    `app loop delay p99 ${f(l.window.app?.loopDelay.p99 ?? Number.NaN)} ms`
+    `app loop delay p99 ${f(l.window.app?.loopDelay.p99 ?? Number.NaN)} ms, ` +
+    `CPU ${f(l.window.app ? cpuPerReplyMs(l.window.app, app.streams) : Number.NaN)} ms/reply`
   );
 }
 

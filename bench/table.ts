@@ -1,4 +1,5 @@
 /** The benchmark's one table: relay overhead per database, the goals of issue 14, the other figures. */
+import type { ProbeWindow } from './app-probe';
 import type { BenchFigures, DatabaseFigures, LevelFigures } from './run';
 
 const f1 = (x: number | null | undefined) =>
@@ -56,6 +57,7 @@ function relayTable(d: DatabaseFigures, print: (l: string) => void): void {
       'loop p99',
       'loop busy',
       'CPU s/s',
+      'CPU ms/reply',
     ],
   ];
   for (const l of d.levels) {
@@ -77,11 +79,20 @@ function relayTable(d: DatabaseFigures, print: (l: string) => void): void {
         w ? f1(w.loopDelay.p99) : '–',
         w ? `${(w.loopUtilisation * 100).toFixed(0)} %` : '–',
         w ? w.cpuPerSecond.toFixed(2) : '–',
+        w ? f1(cpuPerReplyMs(w, l.app[p]!.streams)) : '–',
       ]);
     }
   }
   table(rows, print);
 }
+
+/**
+ * The app's CPU (all its threads) in the window per reply streamed in it: steadier from run to
+ * run than latencies on a shared machine, so the figure to compare a change by. Background work
+ * a reply queues (memory extraction) may fall into the next window.
+ */
+export const cpuPerReplyMs = (w: ProbeWindow, replies: number) =>
+  replies > 0 ? (w.cpuPerSecond * w.seconds * 1000) / replies : Number.NaN;
 
 type Check = { value: string; ok: boolean | null };
 
