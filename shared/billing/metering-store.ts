@@ -107,6 +107,53 @@ export function toReservationFacts(row: ReservationFactsRow): ReservationFacts {
   };
 }
 
+/** What an API key's call is decided on besides its user's facts. */
+export interface KeyActivity {
+  /** The key's calls streaming now and started in the last minute (this one excepted). */
+  streaming: number;
+  lastMinute: number;
+  oldest: Date | null;
+  /** Spent and held by the key's calls; null without a spend limit. */
+  spentAndHeld: number | null;
+}
+
+type KeyFactsRow = Record<'key_streaming' | 'key_last_minute' | 'key_oldest' | 'key_spent_and_held', unknown>;
+
+/** The statement of an API key's facts, on the caller's parameter names; one row. */
+const keyFactsSql = (p: {
+  key: string;
+  limited: string;
+  exclude: string;
+  liveSince: string;
+  minuteAgo: string;
+}) => `
+  SELECT count(*) FILTER (WHERE g.status = 'streaming' AND g.updated_at > ${p.liveSince}::timestamptz) AS key_streaming,
+         count(*) FILTER (WHERE g.started_at > ${p.minuteAgo}::timestamptz) AS key_last_minute,
+         min(g.started_at) FILTER (WHERE g.started_at > ${p.minuteAgo}::timestamptz) AS key_oldest,
+         CASE WHEN ${p.limited}::boolean THEN
+           (SELECT COALESCE(sum(r.credits), 0) FROM usage_records r WHERE r.api_key_id = ${p.key})
+           + (SELECT COALESCE(sum(h.credits), 0) FROM holds h JOIN generations hg ON hg.id = h.generation_id
+               WHERE hg.api_key_id = ${p.key} AND h.generation_id <> ${p.exclude})
+         END AS key_spent_and_held
+    FROM generations g
+   WHERE g.api_key_id = ${p.key} AND g.id <> ${p.exclude}
+     AND g.started_at > ${p.minuteAgo}::timestamptz - interval '1 hour'`;
+
+function toKeyFacts(row: KeyFactsRow): KeyActivity {
+  return {
+    streaming: Number(row.key_streaming ?? 0),
+    lastMinute: Number(row.key_last_minute ?? 0),
+    oldest:
+      row.key_oldest === null || row.key_oldest === undefined
+        ? null
+        : new Date(row.key_oldest as string | Date),
+    spentAndHeld:
+      row.key_spent_and_held === null || row.key_spent_and_held === undefined
+        ? null
+        : Number(row.key_spent_and_held),
+  };
+}
+
 /** The SQL of reserve-then-settle: holds, stream slots, free-model windows, usage records. */
 export const meteringStore = (db: Db) => ({
   /** The facts of a reservation, for a caller that holds the balance lock. */
@@ -125,29 +172,57 @@ export const meteringStore = (db: Db) => ({
     return row && toReservationFacts(row);
   },
 
-  /** What an API key has spent plus what its calls in flight hold (this one excepted). */
-  keySpentAndHeld: async (keyId: string, excludeGenerationId: string) =>
-    (
-      await db.one<{ n: number }>(
-        `SELECT (SELECT COALESCE(sum(credits), 0) FROM usage_records WHERE api_key_id = $1)
-              + (SELECT COALESCE(sum(h.credits), 0) FROM holds h JOIN generations g ON g.id = h.generation_id
-                  WHERE g.api_key_id = $1 AND h.generation_id <> $2) AS n`,
-        [keyId, excludeGenerationId],
-      )
-    ).n,
+  /** An API key's activity and, with a spend limit, what it has spent and holds (this call excepted). */
+  keyFacts: async (
+    key: { id: string; spendLimitCredits: number | null },
+    w: FactWindows,
+    exclude: string,
+  ) => {
+    const row = await db.one<KeyFactsRow>(
+      `SELECT * FROM (${keyFactsSql({ key: '$1', limited: '$2', exclude: '$3', liveSince: '$4', minuteAgo: '$5' })}) k`,
+      [key.id, key.spendLimitCredits !== null, exclude, w.liveSince, w.minuteAgo],
+    );
+    return toKeyFacts(row);
+  },
 
-  /** An API key's calls streaming now and started in the last minute (this one excepted). */
-  keyActivity: (keyId: string, excludeGenerationId: string, liveSince: Date, minuteAgo: Date) =>
-    db.one<{ streaming: number; lastMinute: number; oldest: Date | null }>(
-      `SELECT count(*) FILTER (WHERE status = 'streaming' AND updated_at > $3)::int AS streaming,
-              count(*) FILTER (WHERE started_at > $4)::int AS "lastMinute",
-              min(started_at) FILTER (WHERE started_at > $4) AS oldest
-         FROM generations WHERE api_key_id = $1 AND id <> $2 AND started_at > $4 - interval '1 hour'`,
-      [keyId, excludeGenerationId, liveSince, minuteAgo],
-    ),
+  /**
+   * A call's facts, its user's and its API key's, in one statement read without the lock: the
+   * call is decided on them and its hold taken only if the user's row is unchanged (see
+   * Metering.plan), as a chat reply's are read with its context.
+   */
+  completionFacts: async (
+    userId: string,
+    key: { id: string; spendLimitCredits: number | null },
+    w: FactWindows,
+    exclude: string,
+  ) => {
+    const row = await db.maybeOne<ReservationFactsRow & KeyFactsRow>(
+      `SELECT f.*, k.* FROM (${reservationFactsSql({ user: '$1', liveSince: '$2', monthStart: '$3', minuteAgo: '$4', dayAgo: '$5', exclude: '$6' })}) f,
+              (${keyFactsSql({ key: '$7', limited: '$8', exclude: '$6', liveSince: '$2', minuteAgo: '$4' })}) k`,
+      [
+        userId,
+        w.liveSince,
+        w.monthStart,
+        w.minuteAgo,
+        w.dayAgo,
+        exclude,
+        key.id,
+        key.spendLimitCredits !== null,
+      ],
+    );
+    return row && { facts: toReservationFacts(row), key: toKeyFacts(row) };
+  },
 
+  /**
+   * A free reply takes no hold but writes its user's balance row all the same: that moves the
+   * row's version, so a start decided on facts read before this one (Metering.plan) is redone.
+   */
   markFree: (generationId: string) =>
-    db.exec(`UPDATE generations SET free = true WHERE id = $1`, [generationId]),
+    db.exec(
+      `WITH g AS (UPDATE generations SET free = true WHERE id = $1 RETURNING user_id)
+       UPDATE users SET held = users.held FROM g WHERE users.id = g.user_id`,
+      [generationId],
+    ),
 
   /** Takes the hold only if the available balance covers it: one statement, so no race gets past. */
   takeHold: (h: { userId: string; generationId: string; credits: number; at: Date; expiresAt: Date }) =>
@@ -172,31 +247,73 @@ export const meteringStore = (db: Db) => ({
   /**
    * Bills a call in one statement (every reply, title and memory extraction passes here, and a
    * round trip each for the old check, lock, debit, ledger row and usage row showed in the burst
-   * profile): with `releaseHoldOf`, the reply's hold is given back and caps the charge; the
-   * charge is capped by the balance too (never below zero, the rest recorded as a loss); the
-   * ledger and the usage record are written with it. A reference already billed is charged
-   * nothing (the hold is still released). Returns what was charged and the hold released.
-   *
-   * The balance row is locked first (`b`) and read at its newest version, as SELECT … FOR NO KEY
-   * UPDATE does under READ COMMITTED; the UPDATE then changes that same version, so a
-   * concurrent settlement of the same user is waited for and counted, not overwritten.
+   * profile). See `billingPart` for what the statement does.
    */
-  record: async (
-    u: Omit<UsageRecord, 'credits' | 'holdCredits' | 'lossCredits'> & {
-      /** The price before the caps. */
-      price: number;
-      /** The reply whose hold to release and cap the charge by; null for a call without one. */
-      releaseHoldOf: string | null;
-      ledgerId: string;
-    },
-  ): Promise<{ charged: number; released: number }> => {
+  record: async (u: BillingInput): Promise<{ charged: number; released: number }> => {
+    const part = billingPart(u);
     const row = await db.maybeOne<{ charged: number | null; released: number | null }>(
-      `WITH prior AS (
+      `WITH ${part.ctes(null)}
+       SELECT ${CHARGED} AS charged, (SELECT released FROM c) AS released`,
+      part.params,
+    );
+    return { charged: Number(row?.charged ?? 0), released: Number(row?.released ?? 0) };
+  },
+
+  expiredHolds: (now: Date) =>
+    db.many<{ generation_id: string }>(`SELECT generation_id FROM holds WHERE expires_at < $1`, [now]),
+
+  /** Locks an expired hold whose reply is not streaming any more (the reaper settles those). */
+  lockExpiredHold: (generationId: string, now: Date) =>
+    db.maybeOne(
+      `SELECT 1 FROM holds h WHERE h.generation_id = $1 AND h.expires_at < $2
+          AND NOT EXISTS (SELECT 1 FROM generations g WHERE g.id = h.generation_id AND g.status = 'streaming')
+        FOR UPDATE`,
+      [generationId, now],
+    ),
+});
+
+export type BillingInput = Omit<UsageRecord, 'credits' | 'holdCredits' | 'lossCredits'> & {
+  /** The price before the caps. */
+  price: number;
+  /** The reply whose hold to release and cap the charge by; null for a call without one. */
+  releaseHoldOf: string | null;
+  ledgerId: string;
+};
+
+/**
+ * A call's billing as CTEs for a statement: `record` runs them alone, and a reply's settlement
+ * joins them to the statement that ends the reply, so ending and billing it are one round trip
+ * (the settlement transaction's five were the most frequent statements of a reply).
+ *
+ * With `releaseHoldOf`, the reply's hold is given back and caps the charge; the charge is capped
+ * by the balance too (never below zero, the rest recorded as a loss); the ledger and the usage
+ * record are written with it. A reference already billed is charged nothing (the hold is still
+ * released). The balance row is locked first (`b`) and read at its newest version, as SELECT …
+ * FOR NO KEY UPDATE does under READ COMMITTED; the UPDATE then changes that same version, so a
+ * concurrent settlement of the same user is waited for and counted, not overwritten.
+ */
+export interface BillingPart {
+  /**
+   * The CTEs, named `prior`, `h`, `b`, `c`, `u`, `l` and `r`, on parameters $1 to $13. With
+   * `guard`, the name of a CTE before them, nothing is released or billed unless it has a row.
+   */
+  ctes(guard: string | null): string;
+  params: unknown[];
+}
+
+/** What a BillingPart charged, as an expression of the statement it is part of. */
+export const CHARGED = '(SELECT taken FROM c)';
+
+export function billingPart(u: BillingInput): BillingPart {
+  return {
+    ctes: (guard) => {
+      const only = guard ? ` AND EXISTS (SELECT 1 FROM ${guard})` : '';
+      return `prior AS (
          SELECT 1 FROM usage_records WHERE reference = $1
        ), h AS (
-         DELETE FROM holds WHERE $2::text IS NOT NULL AND generation_id = $2 RETURNING credits
+         DELETE FROM holds WHERE $2::text IS NOT NULL AND generation_id = $2${only} RETURNING credits
        ), b AS (
-         SELECT id, credits FROM users WHERE id = $3 FOR NO KEY UPDATE
+         SELECT id, credits FROM users WHERE id = $3${only} FOR NO KEY UPDATE
        ), c AS (
          SELECT b.id, COALESCE((SELECT credits FROM h), 0) AS released,
                 CASE WHEN EXISTS (SELECT 1 FROM prior) THEN 0
@@ -220,36 +337,22 @@ export const meteringStore = (db: Db) => ({
                 (SELECT api_key_id FROM generations WHERE id = $13)
            FROM c WHERE NOT EXISTS (SELECT 1 FROM prior)
          ON CONFLICT (reference) DO NOTHING
-       )
-       SELECT (SELECT taken FROM c) AS charged, (SELECT released FROM c) AS released`,
-      [
-        u.reference,
-        u.releaseHoldOf,
-        u.userId,
-        u.price,
-        u.ledgerId,
-        u.at,
-        u.id,
-        u.purpose,
-        u.model,
-        u.promptTokens,
-        u.completionTokens,
-        u.costUsd,
-        u.generationId,
-      ],
-    );
-    return { charged: Number(row?.charged ?? 0), released: Number(row?.released ?? 0) };
-  },
-
-  expiredHolds: (now: Date) =>
-    db.many<{ generation_id: string }>(`SELECT generation_id FROM holds WHERE expires_at < $1`, [now]),
-
-  /** Locks an expired hold whose reply is not streaming any more (the reaper settles those). */
-  lockExpiredHold: (generationId: string, now: Date) =>
-    db.maybeOne(
-      `SELECT 1 FROM holds h WHERE h.generation_id = $1 AND h.expires_at < $2
-          AND NOT EXISTS (SELECT 1 FROM generations g WHERE g.id = h.generation_id AND g.status = 'streaming')
-        FOR UPDATE`,
-      [generationId, now],
-    ),
-});
+       )`;
+    },
+    params: [
+      u.reference,
+      u.releaseHoldOf,
+      u.userId,
+      u.price,
+      u.ledgerId,
+      u.at,
+      u.id,
+      u.purpose,
+      u.model,
+      u.promptTokens,
+      u.completionTokens,
+      u.costUsd,
+      u.generationId,
+    ],
+  };
+}

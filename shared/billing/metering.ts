@@ -5,7 +5,15 @@ import { newId } from '../ids';
 import type { UpstreamUsage } from '../llm/upstream';
 import type { CatalogueModel } from '../models/catalogue';
 import { ledgerStore } from './ledger';
-import { meteringStore, type FactWindows, type ReservationFacts } from './metering-store';
+import {
+  billingPart,
+  meteringStore,
+  type BillingInput,
+  type BillingPart,
+  type FactWindows,
+  type KeyActivity,
+  type ReservationFacts,
+} from './metering-store';
 import { tokensToUsd, usdToCredits } from './pricing';
 
 export interface ReplyModel extends CatalogueModel {
@@ -30,7 +38,7 @@ export interface Metering {
       promptTokens: number;
       maxTokens: number;
       /** A call through the OpenAI-compatible API: the key's own limits apply too. */
-      apiKey?: { id: string; spendLimitCredits: number | null };
+      apiKey?: ApiKeyLimit;
     },
   ): Promise<{ maxTokens: number; hold: number; capped: boolean }>;
   /** The windows `plan`'s facts are counted over, as of `now` (the reply's context reads them). */
@@ -44,12 +52,29 @@ export interface Metering {
   plan(
     r: { userId: string; model: ReplyModel; promptTokens: number; maxTokens: number },
     facts: ReservationFacts,
+    /** A call through the OpenAI-compatible API: its key's facts, read with the user's. */
+    key?: KeyActivity & { limit: ApiKeyLimit },
   ): Reservation;
+  /** The facts `plan` decides a call through an API key on: its user's and its key's, in one read. */
+  completionFacts(
+    db: Db,
+    r: { userId: string; generationId: string; apiKey: ApiKeyLimit },
+  ): Promise<{ facts: ReservationFacts; key: KeyActivity & { limit: ApiKeyLimit } }>;
   release(tx: Db, r: { userId: string; generationId: string }): Promise<void>;
   settle(
     tx: Db,
     s: { userId: string; generationId: string; model: ReplyModel; usage: UpstreamUsage },
   ): Promise<number>;
+  /**
+   * `settle` as a part of the statement that ends the reply (chatStore.settle): its billing
+   * CTEs, which release and bill nothing unless that statement's guard CTE has a row.
+   */
+  settlement(s: {
+    userId: string;
+    generationId: string;
+    model: ReplyModel;
+    usage: UpstreamUsage;
+  }): BillingPart;
   /**
    * Whether the available balance (credits not held) covers the worst case of an internal call
    * billed afterwards by `charge` (a title, a memory extraction): without it the operator would pay.
@@ -68,6 +93,12 @@ export interface Metering {
       usage: UpstreamUsage;
     },
   ): Promise<number>;
+}
+
+/** The key a call through the OpenAI-compatible API came with, and its spend limit. */
+export interface ApiKeyLimit {
+  id: string;
+  spendLimitCredits: number | null;
 }
 
 /** What a reservation holds, and for how long. */
@@ -154,24 +185,21 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
 } {
   const { markup, limits, clock } = deps;
 
-  async function record(
-    tx: Db,
-    u: {
-      userId: string;
-      purpose: 'reply' | 'title' | 'memory';
-      reference: string;
-      model: ReplyModel;
-      usage: UpstreamUsage;
-      /** A reply: its hold is released and caps its charge; an internal call has none. */
-      releaseHoldOf: string | null;
-      /** A reply's generation: its usage is tagged with the API key that started it, if one did. */
-      generationId?: string;
-    },
-  ): Promise<number> {
+  /** A call's billing: a repeated one (a retried job, a reaper racing the relay) bills nothing twice. */
+  function billingInput(u: {
+    userId: string;
+    purpose: 'reply' | 'title' | 'memory';
+    reference: string;
+    model: ReplyModel;
+    usage: UpstreamUsage;
+    /** A reply: its hold is released and caps its charge; an internal call has none. */
+    releaseHoldOf: string | null;
+    /** A reply's generation: its usage is tagged with the API key that started it, if one did. */
+    generationId?: string;
+  }): BillingInput {
     const at = clock.now();
-    // A repeated settlement (a retried job, a reaper racing the relay) bills nothing twice, and
-    // an estimate that fell short is our loss, not a debt: the statement records both.
-    const { charged } = await meteringStore(tx).record({
+    // An estimate that fell short is our loss, not a debt: the statement records both.
+    return {
       id: newId(at.getTime()),
       ledgerId: newId(at.getTime()),
       userId: u.userId,
@@ -185,9 +213,24 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       releaseHoldOf: u.releaseHoldOf,
       generationId: u.generationId ?? null,
       at,
-    });
-    return charged;
+    };
   }
+
+  const record = async (tx: Db, u: Parameters<typeof billingInput>[0]) =>
+    (await meteringStore(tx).record(billingInput(u))).charged;
+
+  const replyBilling = (s: {
+    userId: string;
+    generationId: string;
+    model: ReplyModel;
+    usage: UpstreamUsage;
+  }) =>
+    billingInput({
+      ...s,
+      purpose: 'reply',
+      reference: `reply:${s.generationId}`,
+      releaseHoldOf: s.generationId,
+    });
 
   const factWindows = (now: Date): FactWindows => ({
     liveSince: new Date(now.getTime() - limits.abandonedAfterMs),
@@ -196,14 +239,7 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
     dayAgo: new Date(now.getTime() - 86_400_000),
   });
 
-  interface KeyFacts {
-    limit: { id: string; spendLimitCredits: number | null };
-    streaming: number;
-    lastMinute: number;
-    oldest: Date | null;
-    /** Spent and held by the key's calls; null without a spend limit. */
-    spentAndHeld: number | null;
-  }
+  type KeyFacts = KeyActivity & { limit: ApiKeyLimit };
 
   function checkKeyRate(k: KeyFacts, now: Date) {
     if (k.streaming >= limits.apiKeyMaxConcurrentStreams) {
@@ -316,20 +352,9 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       // Read after the lock, so a reservation that committed while we waited is counted.
       const facts = await store.reservationFacts(r.userId, factWindows(now), r.generationId);
       if (!facts) throw new AppError('unauthenticated', 'Sign in again.');
-      let key: KeyFacts | null = null;
-      if (r.apiKey) {
-        const k = await store.keyActivity(
-          r.apiKey.id,
-          r.generationId,
-          factWindows(now).liveSince,
-          factWindows(now).minuteAgo,
-        );
-        const spentAndHeld =
-          r.apiKey.spendLimitCredits !== null
-            ? Number(await store.keySpentAndHeld(r.apiKey.id, r.generationId))
-            : null;
-        key = { limit: r.apiKey, ...k, spentAndHeld };
-      }
+      const key: KeyFacts | null = r.apiKey
+        ? { limit: r.apiKey, ...(await store.keyFacts(r.apiKey, factWindows(now), r.generationId)) }
+        : null;
       const plan = decide(r, facts, key, now);
       if (plan.free) {
         await store.markFree(r.generationId);
@@ -349,19 +374,26 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
 
     factWindows,
 
-    plan: (r, facts) => decide(r, facts, null, clock.now()),
+    plan: (r, facts, key) => decide(r, facts, key ?? null, clock.now()),
+
+    async completionFacts(db, r) {
+      const read = await meteringStore(db).completionFacts(
+        r.userId,
+        r.apiKey,
+        factWindows(clock.now()),
+        r.generationId,
+      );
+      if (!read) throw new AppError('unauthenticated', 'Sign in again.');
+      return { facts: read.facts, key: { limit: r.apiKey, ...read.key } };
+    },
 
     async release(tx, r) {
       await meteringStore(tx).releaseHold(r.generationId);
     },
 
-    settle: (tx, s) =>
-      record(tx, {
-        ...s,
-        purpose: 'reply',
-        reference: `reply:${s.generationId}`,
-        releaseHoldOf: s.generationId,
-      }),
+    settle: async (tx, s) => (await meteringStore(tx).record(replyBilling(s))).charged,
+
+    settlement: (s) => billingPart(replyBilling(s)),
 
     async affords(db, a) {
       if (a.model.free) return true;

@@ -431,16 +431,16 @@ export function chatService(deps: {
       promptTokens: r.promptTokens,
       completionTokens: Math.min(countTokens(content + reasoning), r.maxTokens),
     };
-    const credits = await db.tx(async (tx) => {
-      // The reaper may have ended a reply it thought dead; then it billed it, and we do not.
-      if (!(await chatStore(tx).lockStreaming(r.ids.generation))) return null;
-      const charged = await deps.metering.settle(tx, {
+    // One statement ends and bills the reply; the reaper may have ended it as dead meanwhile,
+    // and then it billed it and we do not (null).
+    const credits = await chatStore(db).settle(
+      deps.metering.settlement({
         userId: r.userId,
         generationId: r.ids.generation,
         model: r.model,
         usage: billed,
-      });
-      await chatStore(tx).finish({
+      }),
+      {
         generationId: r.ids.generation,
         messageId: r.ids.reply,
         status,
@@ -450,12 +450,10 @@ export function chatService(deps: {
         finishReason,
         promptTokens: billed.promptTokens,
         completionTokens: billed.completionTokens,
-        credits: charged,
         costUsd: billed.costUsd ?? null,
         at: clock.now(),
-      });
-      return charged;
-    });
+      },
+    );
     const last: StreamEvent[] =
       credits === null
         ? [{ event: 'error', data: { code: 'interrupted', message: INTERRUPTED } }]
@@ -603,26 +601,44 @@ export function chatService(deps: {
       }
       const now = clock.now();
       const ids = { question: null, reply: null, generation: newId(now.getTime()) };
-      const reserved = await db.tx(async (tx) => {
-        await chatStore(tx).startCompletion({
-          generationId: ids.generation,
-          userId,
-          apiKeyId: input.apiKey.id,
-          model: model.id,
-          promptTokens,
-          at: now,
-        });
-        const r = await deps.metering.reserve(tx, {
-          userId,
-          generationId: ids.generation,
-          model,
-          promptTokens,
-          maxTokens: Math.min(input.maxTokens ?? deps.defaultMaxTokens, room),
-          apiKey: input.apiKey,
-        });
-        await chatStore(tx).setReplyLimit(ids.generation, null, r.maxTokens);
-        return r;
+      const start = {
+        generationId: ids.generation,
+        userId,
+        apiKeyId: input.apiKey.id,
+        model: model.id,
+        promptTokens,
+        at: now,
+      };
+      const wanted = {
+        userId,
+        model,
+        promptTokens,
+        maxTokens: Math.min(input.maxTokens ?? deps.defaultMaxTokens, room),
+      };
+      // As a chat reply: decided on facts read in one statement and taken in one more if they
+      // still hold (two round trips before the upstream call instead of a locked transaction of nine).
+      const { facts, key } = await deps.metering.completionFacts(db, {
+        userId,
+        generationId: ids.generation,
+        apiKey: input.apiKey,
       });
+      const plan = deps.metering.plan(wanted, facts, key);
+      const reserved = (await chatStore(db).startCompletion({
+        ...start,
+        held: { version: facts.version, ...plan },
+      }))
+        ? plan
+        : // Another call or reply of this user started or ended meanwhile: decide again under the lock.
+          await db.tx(async (tx) => {
+            await chatStore(tx).startCompletion(start);
+            const r = await deps.metering.reserve(tx, {
+              ...wanted,
+              generationId: ids.generation,
+              apiKey: input.apiKey,
+            });
+            await chatStore(tx).setReplyLimit(ids.generation, null, r.maxTokens);
+            return r;
+          });
       return launch({
         userId,
         model,

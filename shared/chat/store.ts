@@ -1,3 +1,4 @@
+import { CHARGED, type BillingPart } from '../billing/metering-store';
 import type { Db } from '../db/db';
 import type { ConversationRow, MessageRow } from '../conversations/store';
 import type { DoneReason } from '../contracts/chat-stream';
@@ -60,6 +61,22 @@ export interface HeldStart {
 }
 
 /** Messages and generation rows of the chat flow; every query carries the owner. */
+/** How a reply ended, as its generation and message rows keep it. */
+export interface ReplyEnd {
+  generationId: string;
+  /** Null for a call through the API: only its generation row is ended. */
+  messageId: string | null;
+  status: ReplyStatus;
+  content: string;
+  reasoning: string;
+  error: MessageError | null;
+  finishReason: DoneReason | null;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number | null;
+  at: Date;
+}
+
 export const chatStore = (db: Db) => ({
   /**
    * The conversation (null when it is not the user's), the branch a new reply builds on and the
@@ -227,19 +244,52 @@ export const chatStore = (db: Db) => ({
   },
 
   /** The generation of a call through the API (no conversation, no messages), tagged with its key. */
-  startCompletion: (c: {
+  /**
+   * The generation row of a call through the API; with `held`, its hold is taken in the same
+   * statement if the user's balance row is still at the version its facts were read at (as
+   * `startReply`). False when that version moved: nothing was written.
+   */
+  startCompletion: async (c: {
     generationId: string;
     userId: string;
     apiKeyId: string;
     model: string;
     promptTokens: number;
     at: Date;
-  }) =>
-    db.exec(
-      `INSERT INTO generations (id, user_id, api_key_id, model, status, started_at, updated_at, prompt_tokens)
-       VALUES ($1, $2, $3, $4, 'streaming', $5, $5, $6)`,
-      [c.generationId, c.userId, c.apiKeyId, c.model, c.at, c.promptTokens],
-    ),
+    held?: HeldStart;
+  }): Promise<boolean> => {
+    const row = await db.one<{ started: boolean }>(
+      `WITH u AS (
+         UPDATE users SET held = held + $8
+          WHERE $7::text IS NOT NULL AND id = $2 AND xmin::text = $7 AND credits - held >= $8
+         RETURNING id
+       ), ok AS (
+         SELECT 1 WHERE $7::text IS NULL OR EXISTS (SELECT 1 FROM u)
+       ), g AS (
+         INSERT INTO generations (id, user_id, api_key_id, model, status, started_at, updated_at, prompt_tokens,
+                                  max_tokens, free)
+         SELECT $1, $2, $3, $4, 'streaming', $5, $5, $6, COALESCE($10, 0), COALESCE($11, false) FROM ok
+       ), h AS (
+         INSERT INTO holds (generation_id, user_id, credits, created_at, expires_at)
+         SELECT $1, id, $8, $5, $9 FROM u WHERE $8 > 0
+       )
+       SELECT EXISTS (SELECT 1 FROM ok) AS started`,
+      [
+        c.generationId,
+        c.userId,
+        c.apiKeyId,
+        c.model,
+        c.at,
+        c.promptTokens,
+        c.held?.version ?? null,
+        c.held?.hold ?? 0,
+        c.held?.expiresAt ?? null,
+        c.held?.maxTokens ?? null,
+        c.held?.free ?? null,
+      ],
+    );
+    return row.started;
+  },
 
   /** A call refused before its first byte leaves nothing behind. */
   undoCompletion: (generationId: string) => db.exec(`DELETE FROM generations WHERE id = $1`, [generationId]),
@@ -320,21 +370,7 @@ export const chatStore = (db: Db) => ({
    * Ends a reply that is still streaming. Returns false when something else (the reaper, or the
    * relay) ended it first: the caller then bills nothing, so a reply is settled exactly once.
    */
-  finish: async (f: {
-    generationId: string;
-    /** Null for a call through the API: only its generation row is ended. */
-    messageId: string | null;
-    status: ReplyStatus;
-    content: string;
-    reasoning: string;
-    error: MessageError | null;
-    finishReason: DoneReason | null;
-    promptTokens: number;
-    completionTokens: number;
-    credits: number;
-    costUsd: number | null;
-    at: Date;
-  }) =>
+  finish: async (f: ReplyEnd & { credits: number }) =>
     (await db.exec(
       `WITH g AS (UPDATE generations SET status = $3, updated_at = $12, finished_at = $12
                    WHERE id = $1 AND status = 'streaming' RETURNING id)
@@ -358,6 +394,43 @@ export const chatStore = (db: Db) => ({
         f.finishReason,
       ],
     )) > 0,
+
+  /**
+   * Ends a reply that is still streaming and bills it, in one statement: `g` ends the generation
+   * only if it still streams (its row lock waits for a reaper ending it meanwhile, which then
+   * leaves `g` empty), the bill's CTEs run only if `g` did, and the message gets what was
+   * charged. Null when the reply was no longer streaming (nothing billed); else the credits.
+   */
+  settle: async (bill: BillingPart, f: ReplyEnd): Promise<number | null> => {
+    const p = (i: number) => `$${bill.params.length + i}`;
+    const row = await db.maybeOne<{ settled: boolean; charged: string | number | null }>(
+      `WITH g AS (UPDATE generations SET status = ${p(3)}, updated_at = ${p(11)}, finished_at = ${p(11)}
+                   WHERE id = ${p(1)} AND status = 'streaming' RETURNING id),
+       ${bill.ctes('g')},
+       m AS (UPDATE messages SET status = ${p(3)}, content = ${p(4)}, reasoning = NULLIF(${p(5)}, ''),
+                    error_code = ${p(6)}, error_message = ${p(7)}, prompt_tokens = ${p(8)},
+                    completion_tokens = ${p(9)}, credits = COALESCE(${CHARGED}, 0),
+                    upstream_cost_usd = ${p(10)}, finish_reason = ${p(12)}
+              WHERE id = ${p(2)} AND EXISTS (SELECT 1 FROM g))
+       SELECT EXISTS (SELECT 1 FROM g) AS settled, ${CHARGED} AS charged`,
+      [
+        ...bill.params,
+        f.generationId,
+        f.messageId,
+        f.status,
+        f.content,
+        f.reasoning,
+        f.error?.code ?? null,
+        f.error?.message ?? null,
+        f.promptTokens,
+        f.completionTokens,
+        f.costUsd,
+        f.at,
+        f.finishReason,
+      ],
+    );
+    return row?.settled ? Number(row.charged ?? 0) : null;
+  },
 
   /** Locks a reply that is still streaming, for whoever is about to end it. */
   lockStreaming: (generationId: string) =>
