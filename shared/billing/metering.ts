@@ -83,16 +83,23 @@ export interface Metering {
     db: Db,
     a: { userId: string; model: ReplyModel; promptTokens: number; maxTokens: number },
   ): Promise<boolean>;
-  charge(
-    tx: Db,
-    c: {
-      userId: string;
-      reference: string;
-      purpose: 'title' | 'memory';
-      model: ReplyModel;
-      usage: UpstreamUsage;
-    },
-  ): Promise<number>;
+  charge(tx: Db, c: InternalCall): Promise<number>;
+  /** `charge` as a part of the caller's statement, billing nothing unless its guard CTE has a row. */
+  chargeOf(c: InternalCall): BillingPart;
+  /** `affords` on a balance the caller has read already (with the rest of its first query). */
+  covers(
+    balance: { credits: number; held: number },
+    a: { model: ReplyModel; promptTokens: number; maxTokens: number },
+  ): boolean;
+}
+
+/** A call billed afterwards, without a hold: a title, a memory extraction. */
+export interface InternalCall {
+  userId: string;
+  reference: string;
+  purpose: 'title' | 'memory';
+  model: ReplyModel;
+  usage: UpstreamUsage;
 }
 
 /** The key a call through the OpenAI-compatible API came with, and its spend limit. */
@@ -231,6 +238,9 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
       reference: `reply:${s.generationId}`,
       releaseHoldOf: s.generationId,
     });
+
+  const covers: Metering['covers'] = (balance, a) =>
+    a.model.free || balance.credits - balance.held >= worstCase(a.model, a.promptTokens, a.maxTokens, markup);
 
   const factWindows = (now: Date): FactWindows => ({
     liveSince: new Date(now.getTime() - limits.abandonedAfterMs),
@@ -398,11 +408,14 @@ export function creditMetering(deps: { markup: number; limits: MeteringLimits; c
     async affords(db, a) {
       if (a.model.free) return true;
       const b = await ledgerStore(db).balance(a.userId);
-      if (!b) return false;
-      return Number(b.credits) - Number(b.held) >= worstCase(a.model, a.promptTokens, a.maxTokens, markup);
+      return b !== null && covers({ credits: Number(b.credits), held: Number(b.held) }, a);
     },
 
+    covers,
+
     charge: (tx, c) => record(tx, { ...c, releaseHoldOf: null }),
+
+    chargeOf: (c) => billingPart(billingInput({ ...c, releaseHoldOf: null })),
 
     /** Releases holds nobody settled whose reply is not streaming (a crash before the reply row existed). */
     async sweepExpired(db) {

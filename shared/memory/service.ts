@@ -213,9 +213,8 @@ export function memoryService(deps: {
       const promptTokens = messages.reduce((n, m) => n + countMessageTokens(m.content), 0);
       // Extraction runs on a paid model after replies on free ones too: without credit to pay for
       // it, nothing is extracted rather than the operator paying.
-      if (!(await deps.metering.affords(db, { userId, model, promptTokens, maxTokens: EXTRACTION_TOKENS }))) {
-        return null;
-      }
+      const balance = { credits: Number(exchange.credits), held: Number(exchange.held) };
+      if (!deps.metering.covers(balance, { model, promptTokens, maxTokens: EXTRACTION_TOKENS })) return null;
       const reply = await deps.upstream.complete({
         model: deps.model,
         maxTokens: EXTRACTION_TOKENS,
@@ -261,18 +260,22 @@ export function memoryService(deps: {
       }
       for (const w of written) await putVector(userId, w.id, w.embedding);
 
-      return db.tx(async (tx) => {
-        const s = memoryStore(tx);
-        if (!(await s.claimExtraction(userId, messageId, clock.now()))) return null;
-        if (reply.usage) {
-          await deps.metering.charge(tx, {
+      const bill = reply.usage
+        ? deps.metering.chargeOf({
             userId,
             reference: `memory:${messageId}`,
             purpose: 'memory',
             model,
             usage: reply.usage,
-          });
-        }
+          })
+        : null;
+      // Most replies teach nothing: claimed and billed in one statement, no transaction.
+      if (plan.length === 0)
+        return (await store.claimExtraction(userId, messageId, clock.now(), bill)) ? 0 : null;
+
+      return db.tx(async (tx) => {
+        const s = memoryStore(tx);
+        if (!(await s.claimExtraction(userId, messageId, clock.now(), bill))) return null;
         let changed = 0;
         for (const { id, update, candidate } of plan) {
           const at = clock.now();

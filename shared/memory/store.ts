@@ -1,3 +1,4 @@
+import type { BillingPart } from '../billing/metering-store';
 import type { Db } from '../db/db';
 import type { MemoryKind } from '../contracts/memories';
 
@@ -79,13 +80,22 @@ export const memoryStore = (db: Db) => ({
 
   deleteAll: (userId: string) => db.exec('DELETE FROM memories WHERE user_id = $1', [userId]),
 
-  /** Claims a reply for extraction; false when it was already processed (a redelivery). */
-  claimExtraction: async (userId: string, messageId: string, at: Date) =>
-    (await db.exec(
-      `INSERT INTO memory_extractions (message_id, user_id, changed, created_at) VALUES ($1, $2, 0, $3)
-       ON CONFLICT (message_id) DO NOTHING`,
-      [messageId, userId, at],
-    )) === 1,
+  /**
+   * Claims a reply for extraction and bills its call in the same statement; false when it was
+   * processed already (a redelivery), and then nothing is billed.
+   */
+  claimExtraction: async (userId: string, messageId: string, at: Date, bill: BillingPart | null) => {
+    const n = bill?.params.length ?? 0;
+    const row = await db.one<{ claimed: boolean }>(
+      `WITH x AS (
+         INSERT INTO memory_extractions (message_id, user_id, changed, created_at) VALUES ($${n + 1}, $${n + 2}, 0, $${n + 3})
+         ON CONFLICT (message_id) DO NOTHING RETURNING 1
+       )${bill ? `, ${bill.ctes('x')}` : ''}
+       SELECT EXISTS (SELECT 1 FROM x) AS claimed`,
+      [...(bill?.params ?? []), messageId, userId, at],
+    );
+    return row.claimed;
+  },
 
   setChanged: (messageId: string, changed: number) =>
     db.exec('UPDATE memory_extractions SET changed = $2 WHERE message_id = $1', [messageId, changed]),
@@ -105,8 +115,11 @@ export const memoryStore = (db: Db) => ({
       incognito: boolean;
       memory_enabled: boolean;
       extracted: boolean;
+      /** The balance, for whether the user can pay for the extraction. */
+      credits: string | number;
+      held: string | number;
     }>(
-      `SELECT q.content AS question, r.content AS answer, c.incognito, u.memory_enabled,
+      `SELECT q.content AS question, r.content AS answer, c.incognito, u.memory_enabled, u.credits, u.held,
               EXISTS (SELECT 1 FROM memory_extractions e WHERE e.message_id = r.id) AS extracted
          FROM messages r
          JOIN conversations c ON c.id = r.conversation_id AND c.user_id = $1

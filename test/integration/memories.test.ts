@@ -98,6 +98,32 @@ describe('extraction through the queue', () => {
     expect(usage).toHaveLength(1);
   });
 
+  it('a reply that teaches nothing is billed once for its extraction, and its redelivery bills nothing', async () => {
+    const c = await user();
+    const before = await stack.db.one<{ credits: string }>('SELECT credits FROM users WHERE id = $1', [
+      c.userId,
+    ]);
+    const { conversationId, messageId } = await say(c, 'What is the boiling point of water?');
+    expect(await texts(c)).toEqual([]);
+    const billed = async () =>
+      stack.db.many<{ credits: string }>('SELECT credits FROM usage_records WHERE reference = $1', [
+        `memory:${messageId}`,
+      ]);
+    const [record] = await billed();
+    expect(Number(record!.credits)).toBeGreaterThan(0);
+    await stack.services.jobs.enqueue(memoryExtractJob, { userId: c.userId, conversationId, messageId });
+    await stack.host.queues.waitIdle(10_000);
+    expect(await billed()).toHaveLength(1);
+    const spent = await stack.db.one<{ n: string }>(
+      'SELECT COALESCE(sum(credits), 0) AS n FROM usage_records WHERE user_id = $1',
+      [c.userId],
+    );
+    const after = await stack.db.one<{ credits: string }>('SELECT credits FROM users WHERE id = $1', [
+      c.userId,
+    ]);
+    expect(Number(before.credits) - Number(after.credits)).toBe(Number(spent.n));
+  });
+
   it('"I moved to Paris" updates "Lives in Lyon" rather than adding a second place', async () => {
     const c = await user();
     await say(c, 'I live in Lyon.');
