@@ -1,3 +1,4 @@
+import type { BillingPart } from '../billing/metering-store';
 import type { Db } from '../db/db';
 
 export interface ConversationRow {
@@ -158,11 +159,15 @@ export const conversationStore = (db: Db) => ({
     ),
 
   /** Sets a generated title unless the user named the conversation meanwhile. */
-  setTitleIfUntitled: (userId: string, id: string, title: string) =>
-    db.maybeOne<ConversationRow>(
-      `UPDATE conversations SET title = $3 WHERE id = $1 AND user_id = $2 AND title IS NULL RETURNING *`,
-      [id, userId, title],
-    ),
+  /** With `bill`, the call that wrote the title is billed in the same statement, titled or not. */
+  setTitleIfUntitled: (userId: string, id: string, title: string, bill: BillingPart | null = null) => {
+    const n = bill?.params.length ?? 0;
+    return db.maybeOne<ConversationRow>(
+      `${bill ? `WITH ${bill.ctes(null)} ` : ''}UPDATE conversations SET title = $${n + 3}
+        WHERE id = $${n + 1} AND user_id = $${n + 2} AND title IS NULL RETURNING conversations.*`,
+      [...(bill?.params ?? []), id, userId, title],
+    );
+  },
 
   delete: (userId: string, id: string) =>
     db.exec(`DELETE FROM conversations WHERE id = $1 AND user_id = $2`, [id, userId]),

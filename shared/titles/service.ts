@@ -71,20 +71,19 @@ export function titleService(deps: {
       }
       const reply = await deps.upstream.complete({ model: deps.model, maxTokens: TITLE_TOKENS, messages });
       const title = cleanTitle(reply.text) || fallbackTitle(question);
-      return deps.db.tx(async (tx) => {
-        // Billed like any reply, once per conversation, whether or not the user renamed it meanwhile.
-        if (reply.usage) {
-          await deps.metering.charge(tx, {
+      // Billed like any reply, once per conversation, whether or not the user renamed it
+      // meanwhile: in the statement that names it.
+      const bill = reply.usage
+        ? deps.metering.chargeOf({
             userId,
             reference: `title:${conversationId}`,
             purpose: 'title',
             model,
             usage: reply.usage,
-          });
-        }
-        const row = await conversationStore(tx).setTitleIfUntitled(userId, conversationId, title);
-        return row ? title : null;
-      });
+          })
+        : null;
+      const row = await store.setTitleIfUntitled(userId, conversationId, title, bill);
+      return row ? title : null;
     },
   };
 }

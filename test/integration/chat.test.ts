@@ -216,6 +216,13 @@ describe('streamed replies', () => {
       (r) => (r.body.model as string) === stack.services.config.TITLE_MODEL,
     );
     expect(titleCall).toBeDefined();
+    // Billed once, as title usage, on the tokens the title call used.
+    const usage = await stack.db.many<{ prompt_tokens: number }>(
+      'SELECT prompt_tokens FROM usage_records WHERE reference = $1 AND purpose = $2',
+      [`title:${id}`, 'title'],
+    );
+    expect(usage).toHaveLength(1);
+    expect(usage[0]!.prompt_tokens).toBeGreaterThan(0);
   });
 
   it('a title job that always fails lands in -poison after 5 tries, and the chat is unaffected', async () => {
