@@ -4,11 +4,11 @@
  * make a failed message visible again after host.json `visibilityTimeout`, and move it to
  * `<queue>-poison` once it has been dequeued maxDequeueCount times.
  */
-import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import { EventEmitter } from 'node:events';
 import type { Registration } from './core-shim';
 import { resolveAppSettings, type QueueSettings } from './host-config';
 import { describeError, errorDetail, InvocationError } from './invoke';
+import { startQueueThread, type QueueCalls, type QueueThread, type ReceivedMessage } from './queue-thread';
 import { sleepUnlessAborted } from './sleep';
 import { decodeQueueMessage, ensureQueue, resolveConnectionString } from './storage';
 import type { HostContext, TriggerAdapter } from './triggers';
@@ -43,8 +43,8 @@ class QueuePoller {
   readonly #stopper = new AbortController();
   #slotFreed: (() => void) | undefined;
   #loop: Promise<void> | undefined;
-  client!: QueueClient;
-  poison!: QueueClient;
+  readonly client: QueueCalls;
+  readonly poison: QueueCalls;
 
   constructor(
     readonly registration: Registration,
@@ -53,11 +53,16 @@ class QueuePoller {
     readonly settings: QueueSettings,
     readonly host: HostContext,
     readonly events: EventEmitter,
-  ) {}
+    thread: QueueThread,
+  ) {
+    this.client = thread.queue(connectionString, queueName);
+    this.poison = thread.queue(connectionString, `${queueName}-poison`);
+  }
 
   async start(): Promise<void> {
-    this.client = await ensureQueue(this.connectionString, this.queueName);
-    this.poison = await ensureQueue(this.connectionString, `${this.queueName}-poison`);
+    // Created on first use, as the Functions host does.
+    await ensureQueue(this.connectionString, this.queueName);
+    await ensureQueue(this.connectionString, `${this.queueName}-poison`);
     this.#loop = this.#run();
   }
 
@@ -74,8 +79,7 @@ class QueuePoller {
 
   async isIdle(): Promise<boolean> {
     if (this.inFlight > 0) return false;
-    const props = await this.client.getProperties();
-    return (props.approximateMessagesCount ?? 0) === 0 && this.inFlight === 0;
+    return (await this.client.count()) === 0 && this.inFlight === 0;
   }
 
   #log(line: string): void {
@@ -90,14 +94,13 @@ class QueuePoller {
         await new Promise<void>((resolve) => (this.#slotFreed = resolve));
         continue;
       }
-      let messages: DequeuedMessageItem[];
+      let messages: ReceivedMessage[];
       try {
-        const response = await this.client.receiveMessages({
-          numberOfMessages: Math.min(32, batchSize - this.inFlight),
-          visibilityTimeout: LEASE_SECONDS,
-          abortSignal: this.#stopper.signal,
-        });
-        messages = response.receivedMessageItems;
+        messages = await this.client.receive(
+          Math.min(32, batchSize - this.inFlight),
+          LEASE_SECONDS,
+          this.#stopper.signal,
+        );
       } catch (err) {
         if (this.stopped) break;
         this.#log(`receive failed (${describeError(err)}); retrying`);
@@ -124,7 +127,7 @@ class QueuePoller {
   }
 
   /** Never rejects: every outcome is logged and reported as an event. */
-  async #process(message: DequeuedMessageItem): Promise<void> {
+  async #process(message: ReceivedMessage): Promise<void> {
     const event: QueueEvent = {
       functionName: this.registration.name,
       queueName: this.queueName,
@@ -135,9 +138,9 @@ class QueuePoller {
     const renewal = setInterval(
       () => {
         this.client
-          .updateMessage(message.messageId, lease.popReceipt, undefined, LEASE_SECONDS)
-          .then((r) => {
-            if (r.popReceipt) lease.popReceipt = r.popReceipt;
+          .renew(message.messageId, lease.popReceipt, LEASE_SECONDS)
+          .then((popReceipt) => {
+            if (popReceipt) lease.popReceipt = popReceipt;
           })
           .catch((err: unknown) =>
             this.#log(`could not renew lease of ${message.messageId}: ${describeError(err)}`),
@@ -176,7 +179,7 @@ class QueuePoller {
       return;
     }
     try {
-      await this.client.deleteMessage(message.messageId, lease.popReceipt);
+      await this.client.delete(message.messageId, lease.popReceipt);
       this.#emit('processed', event);
     } catch (err) {
       this.#log(`could not delete processed message ${message.messageId}: ${describeError(err)}`);
@@ -191,7 +194,7 @@ class QueuePoller {
     }
   }
 
-  async #handleFailure(message: DequeuedMessageItem, popReceipt: string, event: QueueEvent): Promise<void> {
+  async #handleFailure(message: ReceivedMessage, popReceipt: string, event: QueueEvent): Promise<void> {
     const { maxDequeueCount, visibilityTimeoutMs } = this.settings;
     try {
       if (message.dequeueCount >= maxDequeueCount) {
@@ -200,8 +203,8 @@ class QueuePoller {
             `moving it to ${this.queueName}-poison: ${errorDetail(event.error)}`,
         );
         // The raw (still encoded) text, so the poison queue holds exactly what was sent.
-        await this.poison.sendMessage(message.messageText);
-        await this.client.deleteMessage(message.messageId, popReceipt);
+        await this.poison.send(message.messageText);
+        await this.client.delete(message.messageId, popReceipt);
         this.#emit('poisoned', event);
       } else {
         this.#log(
@@ -212,12 +215,7 @@ class QueuePoller {
         // test timings (e.g. 200 ms) are honoured rather than rounded up to a full second.
         const remainderMs = visibilityTimeoutMs % 1000;
         if (remainderMs > 0) await sleepUnlessAborted(remainderMs, this.#stopper.signal);
-        await this.client.updateMessage(
-          message.messageId,
-          popReceipt,
-          undefined,
-          Math.floor(visibilityTimeoutMs / 1000),
-        );
+        await this.client.renew(message.messageId, popReceipt, Math.floor(visibilityTimeoutMs / 1000));
         this.#emit('failed', event);
       }
     } catch (err) {
@@ -239,6 +237,7 @@ function parseMessage(text: string): unknown {
 export class QueueTriggerAdapter implements TriggerAdapter {
   readonly events = new EventEmitter();
   readonly #pollers: QueuePoller[] = [];
+  #thread: QueueThread | undefined;
 
   constructor(private readonly overrides: Partial<QueueSettings> = {}) {}
 
@@ -246,13 +245,24 @@ export class QueueTriggerAdapter implements TriggerAdapter {
     const settings: QueueSettings = { ...host.settings.queues, ...this.overrides };
     const queueName = resolveAppSettings(String(registration.trigger.queueName)).toLowerCase();
     const connectionString = resolveConnectionString(registration.trigger.connection);
-    const poller = new QueuePoller(registration, queueName, connectionString, settings, host, this.events);
+    this.#thread ??= startQueueThread();
+    const poller = new QueuePoller(
+      registration,
+      queueName,
+      connectionString,
+      settings,
+      host,
+      this.events,
+      this.#thread,
+    );
     await poller.start();
     this.#pollers.push(poller);
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.#pollers.map((p) => p.stop()));
+    await this.#thread?.close();
+    this.#thread = undefined;
   }
 
   describe(registration: Registration): string {
