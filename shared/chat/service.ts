@@ -768,31 +768,35 @@ export function chatService(deps: {
       let reaped = 0;
       for (const g of dead) {
         const model = await deps.models.find(g.model);
-        const done = await db.tx(async (tx) => {
-          if (!(await chatStore(tx).lockStreaming(g.id))) return false;
-          const usage: UpstreamUsage = {
-            promptTokens: g.prompt_tokens,
-            completionTokens: Math.min(countTokens(g.content + (g.reasoning ?? '')), g.max_tokens),
-          };
-          const credits = model
-            ? await deps.metering.settle(tx, { userId: g.user_id, generationId: g.id, model, usage })
-            : (await deps.metering.release(tx, { userId: g.user_id, generationId: g.id }), 0);
-          await chatStore(tx).finish({
-            generationId: g.id,
-            messageId: g.message_id,
-            status: 'failed',
-            content: g.content,
-            reasoning: g.reasoning ?? '',
-            error: { code: 'interrupted', message: INTERRUPTED },
-            finishReason: null,
-            promptTokens: usage.promptTokens,
-            completionTokens: usage.completionTokens,
-            credits,
-            costUsd: null,
-            at: clock.now(),
-          });
-          return true;
-        });
+        const usage: UpstreamUsage = {
+          promptTokens: g.prompt_tokens,
+          completionTokens: Math.min(countTokens(g.content + (g.reasoning ?? '')), g.max_tokens),
+        };
+        const end = {
+          generationId: g.id,
+          messageId: g.message_id,
+          status: 'failed' as const,
+          content: g.content,
+          reasoning: g.reasoning ?? '',
+          error: { code: 'interrupted' as const, message: INTERRUPTED },
+          finishReason: null,
+          promptTokens: usage.promptTokens,
+          completionTokens: usage.completionTokens,
+          costUsd: null,
+          at: clock.now(),
+        };
+        // Ended and billed in one statement, unless the relay ended it meanwhile; a model that
+        // left the catalogue cannot be priced, so its hold is only released.
+        const done = model
+          ? (await chatStore(db).settle(
+              deps.metering.settlement({ userId: g.user_id, generationId: g.id, model, usage }),
+              end,
+            )) !== null
+          : await db.tx(async (tx) => {
+              if (!(await chatStore(tx).lockStreaming(g.id))) return false;
+              await deps.metering.release(tx, { userId: g.user_id, generationId: g.id });
+              return (await chatStore(tx).settle(null, end)) !== null;
+            });
         if (done) reaped++;
       }
       return reaped;

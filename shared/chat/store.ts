@@ -367,54 +367,27 @@ export const chatStore = (db: Db) => ({
     ),
 
   /**
-   * Ends a reply that is still streaming. Returns false when something else (the reaper, or the
-   * relay) ended it first: the caller then bills nothing, so a reply is settled exactly once.
-   */
-  finish: async (f: ReplyEnd & { credits: number }) =>
-    (await db.exec(
-      `WITH g AS (UPDATE generations SET status = $3, updated_at = $12, finished_at = $12
-                   WHERE id = $1 AND status = 'streaming' RETURNING id)
-       UPDATE messages SET status = $3, content = $4, reasoning = NULLIF($5, ''), error_code = $6,
-              error_message = $7, prompt_tokens = $8, completion_tokens = $9, credits = $10,
-              upstream_cost_usd = $11, finish_reason = $13
-        WHERE id = $2 AND EXISTS (SELECT 1 FROM g)`,
-      [
-        f.generationId,
-        f.messageId,
-        f.status,
-        f.content,
-        f.reasoning,
-        f.error?.code ?? null,
-        f.error?.message ?? null,
-        f.promptTokens,
-        f.completionTokens,
-        f.credits,
-        f.costUsd,
-        f.at,
-        f.finishReason,
-      ],
-    )) > 0,
-
-  /**
    * Ends a reply that is still streaming and bills it, in one statement: `g` ends the generation
    * only if it still streams (its row lock waits for a reaper ending it meanwhile, which then
    * leaves `g` empty), the bill's CTEs run only if `g` did, and the message gets what was
-   * charged. Null when the reply was no longer streaming (nothing billed); else the credits.
+   * charged. Without a bill (a model nobody can price) it is ended and charged nothing. Null
+   * when the reply was no longer streaming (nothing billed); else the credits charged.
    */
-  settle: async (bill: BillingPart, f: ReplyEnd): Promise<number | null> => {
-    const p = (i: number) => `$${bill.params.length + i}`;
+  settle: async (bill: BillingPart | null, f: ReplyEnd): Promise<number | null> => {
+    const p = (i: number) => `$${(bill?.params.length ?? 0) + i}`;
+    const charged = bill ? CHARGED : '0';
     const row = await db.maybeOne<{ settled: boolean; charged: string | number | null }>(
       `WITH g AS (UPDATE generations SET status = ${p(3)}, updated_at = ${p(11)}, finished_at = ${p(11)}
                    WHERE id = ${p(1)} AND status = 'streaming' RETURNING id),
-       ${bill.ctes('g')},
+       ${bill ? `${bill.ctes('g')},` : ''}
        m AS (UPDATE messages SET status = ${p(3)}, content = ${p(4)}, reasoning = NULLIF(${p(5)}, ''),
                     error_code = ${p(6)}, error_message = ${p(7)}, prompt_tokens = ${p(8)},
-                    completion_tokens = ${p(9)}, credits = COALESCE(${CHARGED}, 0),
+                    completion_tokens = ${p(9)}, credits = COALESCE(${charged}, 0),
                     upstream_cost_usd = ${p(10)}, finish_reason = ${p(12)}
               WHERE id = ${p(2)} AND EXISTS (SELECT 1 FROM g))
-       SELECT EXISTS (SELECT 1 FROM g) AS settled, ${CHARGED} AS charged`,
+       SELECT EXISTS (SELECT 1 FROM g) AS settled, ${charged} AS charged`,
       [
-        ...bill.params,
+        ...(bill?.params ?? []),
         f.generationId,
         f.messageId,
         f.status,
