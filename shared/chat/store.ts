@@ -60,7 +60,29 @@ export interface HeldStart {
   expiresAt: Date;
 }
 
-/** Messages and generation rows of the chat flow; every query carries the owner. */
+/**
+ * A start's hold, taken on the facts' version: CTE `u` writes the user's balance row (even for a
+ * free reply, whose hold is 0, so a concurrent start decided on the same facts finds the version
+ * moved) and `ok` says the start may go ahead (always, without `held`). On `heldParams`' five
+ * parameters from $n; `user` names the user's id parameter.
+ */
+const heldCtes = (user: string, n: number) => `u AS (
+         UPDATE users SET held = held + $${n + 1}
+          WHERE $${n}::text IS NOT NULL AND id = ${user} AND xmin::text = $${n} AND credits - held >= $${n + 1}
+         RETURNING id
+       ), ok AS (
+         SELECT 1 WHERE $${n}::text IS NULL OR EXISTS (SELECT 1 FROM u)
+       )`;
+
+/** `heldCtes`' parameters: version, hold, expiry, then (for the rows the start writes) reply length and free. */
+const heldParams = (held: HeldStart | undefined) => [
+  held?.version ?? null,
+  held?.hold ?? 0,
+  held?.expiresAt ?? null,
+  held?.maxTokens ?? null,
+  held?.free ?? null,
+];
+
 /** How a reply ended, as its generation and message rows keep it. */
 export interface ReplyEnd {
   generationId: string;
@@ -77,6 +99,7 @@ export interface ReplyEnd {
   at: Date;
 }
 
+/** Messages and generation rows of the chat flow; every query carries the owner. */
 export const chatStore = (db: Db) => ({
   /**
    * The conversation (null when it is not the user's), the branch a new reply builds on and the
@@ -189,15 +212,7 @@ export const chatStore = (db: Db) => ({
     held?: HeldStart;
   }): Promise<boolean> => {
     const row = await db.one<{ started: boolean }>(
-      `WITH u AS (
-         -- Writing the balance row even for a free reply (no hold) moves its version, so a
-         -- concurrent start decided on the same facts finds it changed.
-         UPDATE users SET held = held + $15
-          WHERE $14::text IS NOT NULL AND id = $5 AND xmin::text = $14 AND credits - held >= $15
-         RETURNING id
-       ), ok AS (
-         SELECT 1 WHERE $14::text IS NULL OR EXISTS (SELECT 1 FROM u)
-       ), h AS (
+      `WITH ${heldCtes('$5', 14)}, h AS (
          INSERT INTO holds (generation_id, user_id, credits, created_at, expires_at)
          SELECT $3, id, $15, $9, $16 FROM u WHERE $15 > 0
        ), q AS (
@@ -233,17 +248,12 @@ export const chatStore = (db: Db) => ({
         r.replyParentId,
         r.promptTokens,
         JSON.stringify(r.citations),
-        r.held?.version ?? null,
-        r.held?.hold ?? 0,
-        r.held?.expiresAt ?? null,
-        r.held?.maxTokens ?? null,
-        r.held?.free ?? null,
+        ...heldParams(r.held),
       ],
     );
     return row.started;
   },
 
-  /** The generation of a call through the API (no conversation, no messages), tagged with its key. */
   /**
    * The generation row of a call through the API; with `held`, its hold is taken in the same
    * statement if the user's balance row is still at the version its facts were read at (as
@@ -259,13 +269,7 @@ export const chatStore = (db: Db) => ({
     held?: HeldStart;
   }): Promise<boolean> => {
     const row = await db.one<{ started: boolean }>(
-      `WITH u AS (
-         UPDATE users SET held = held + $8
-          WHERE $7::text IS NOT NULL AND id = $2 AND xmin::text = $7 AND credits - held >= $8
-         RETURNING id
-       ), ok AS (
-         SELECT 1 WHERE $7::text IS NULL OR EXISTS (SELECT 1 FROM u)
-       ), g AS (
+      `WITH ${heldCtes('$2', 7)}, g AS (
          INSERT INTO generations (id, user_id, api_key_id, model, status, started_at, updated_at, prompt_tokens,
                                   max_tokens, free)
          SELECT $1, $2, $3, $4, 'streaming', $5, $5, $6, COALESCE($10, 0), COALESCE($11, false) FROM ok
@@ -274,19 +278,7 @@ export const chatStore = (db: Db) => ({
          SELECT $1, id, $8, $5, $9 FROM u WHERE $8 > 0
        )
        SELECT EXISTS (SELECT 1 FROM ok) AS started`,
-      [
-        c.generationId,
-        c.userId,
-        c.apiKeyId,
-        c.model,
-        c.at,
-        c.promptTokens,
-        c.held?.version ?? null,
-        c.held?.hold ?? 0,
-        c.held?.expiresAt ?? null,
-        c.held?.maxTokens ?? null,
-        c.held?.free ?? null,
-      ],
+      [c.generationId, c.userId, c.apiKeyId, c.model, c.at, c.promptTokens, ...heldParams(c.held)],
     );
     return row.started;
   },
