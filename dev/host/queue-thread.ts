@@ -145,19 +145,21 @@ export function startQueueThread(): QueueThread {
     if (closed) return Promise.reject(new Error('The queue listener has stopped'));
     const id = next++;
     return new Promise<T>((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      // A stopping listener does not wait for a long poll; the thread's answer is then dropped.
+      // The listener goes once the call is answered: the poller's signal lives as long as it does.
+      const onAbort = () => {
+        if (!pending.has(id)) return;
+        settled(id);
+        reject(new Error('aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const done = () => signal?.removeEventListener('abort', onAbort);
+      pending.set(id, {
+        resolve: (v) => (done(), resolve(v as T)),
+        reject: (e) => (done(), reject(e)),
+      });
       worker.ref();
       worker.postMessage({ ...c, id, connectionString, queue });
-      // A stopping listener does not wait for a long poll; the thread's answer is then dropped.
-      signal?.addEventListener(
-        'abort',
-        () => {
-          if (!pending.has(id)) return;
-          settled(id);
-          reject(new Error('aborted'));
-        },
-        { once: true },
-      );
     });
   }
 
