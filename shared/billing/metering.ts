@@ -21,11 +21,14 @@ export interface ReplyModel extends CatalogueModel {
 }
 
 /**
- * The seam between chat and money. The chat flow calls `reserve` inside the transaction that
- * creates the reply (before any upstream call: a throw refuses the reply and changes nothing),
- * `release` when the upstream refuses before the first byte, and `settle` inside the
- * transaction that records the outcome (complete, stopped, failed or abandoned), which returns
- * the credits charged. `charge` bills an internal call (a title) that had no reservation.
+ * The seam between chat and money. The chat flow decides a reply with `plan` on facts its first
+ * query read and takes the hold in the statement that creates the reply, or calls `reserve`
+ * inside a locked transaction when those facts moved (before any upstream call: a throw refuses
+ * the reply and changes nothing); `release` when the upstream refuses before the first byte; and
+ * joins `settlement` to the statement that records the outcome (complete, stopped, failed or
+ * abandoned). `chargeOf` bills an internal call (a title, a memory extraction) that had no
+ * reservation, in the statement that records its result. `settle` and `charge` run the same
+ * billing as a statement of its own (the metering tests drive it that way, concurrently).
  */
 export interface Metering {
   /** Holds the worst case; when the balance cannot hold `maxTokens`, a shorter reply it can hold. */

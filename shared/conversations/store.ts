@@ -158,8 +158,10 @@ export const conversationStore = (db: Db) => ({
       [id, userId, messageId],
     ),
 
-  /** Sets a generated title unless the user named the conversation meanwhile. */
-  /** With `bill`, the call that wrote the title is billed in the same statement, titled or not. */
+  /**
+   * Sets a generated title unless the user named the conversation meanwhile; with `bill`, the
+   * call that wrote the title is billed in the same statement, titled or not.
+   */
   setTitleIfUntitled: (userId: string, id: string, title: string, bill: BillingPart | null = null) => {
     const n = bill?.params.length ?? 0;
     return db.maybeOne<ConversationRow>(

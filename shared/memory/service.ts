@@ -293,7 +293,7 @@ export function memoryService(deps: {
             changed++;
           }
         }
-        // The claim recorded 0 changes; most replies change nothing and need no second write.
+        // The claim recorded 0 changes: the count is written only when some were made.
         if (changed > 0) {
           await s.setChanged(messageId, changed);
           await s.markReplyUpdated(userId, messageId);
