@@ -14,7 +14,8 @@
  *
  * Flags: `--json`; `--relay` (skip the documents part, minutes long); `--soak[=minutes]` (300
  * streams for 3 minutes by default, then memory, handles and the books); `--db=pglite|postgres`.
- * BENCH_PROFILE_DIR=<dir> writes a CPU profile of the app for each measured window.
+ * BENCH_PROFILE_DIR=<dir> writes a CPU profile of the app for each measured window;
+ * BENCH_REPEATS=3 measures each level three times and reports the medians.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,6 +29,8 @@ import { startApp, type AppProcess } from './app-process';
 import { benchDocuments, type DocumentsFigures } from './documents';
 import { signUp, signUpMany, upstreamPath, type Person } from './people';
 import { arrive, figures, oneByOne, type Arrival, type Figures, type StreamPath } from './relay';
+import { withCoresBusy } from './machine';
+import { medianLevel } from './repeats';
 import { checkBooks, soak, type SoakFigures } from './soak';
 import { cpuPerReplyMs, printTable } from './table';
 
@@ -39,6 +42,8 @@ const LEVELS = (process.env.BENCH_LEVELS ?? process.env.BENCH_CONCURRENCY ?? '1,
 const RAMP_MS = Number(process.env.BENCH_RAMP_MS ?? 2000);
 /** Bursts are repeated this many times and their samples pooled. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** Each level is measured this many times and its figures are the medians (bench/repeats.ts). */
+const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 1));
 /** A lone stream is sampled this many times. */
 const SINGLE_ROUNDS = 20;
 
@@ -63,6 +68,10 @@ export interface LevelFigures {
   app: Record<string, Figures>;
   /** The app's event loop, CPU and memory while its streams ran (bench/app-probe.ts). */
   window: Record<string, ProbeWindow>;
+  /** Cores the whole machine kept busy during each run (bench/machine.ts). */
+  coresBusy: { direct: number; proxy: number; app: Record<string, number> };
+  /** How many runs the figures are medians of. */
+  repeats?: number;
 }
 
 export interface DatabaseFigures {
@@ -77,7 +86,7 @@ export interface DatabaseFigures {
 
 export interface BenchFigures {
   machine: { cores: number; loadAverage: number[]; node: string };
-  setup: { chunks: number; intervalMs: number; rounds: number; rampMs: number };
+  setup: { chunks: number; intervalMs: number; rounds: number; rampMs: number; repeats: number };
   databases: DatabaseFigures[];
   web: WebFigures;
   documents: DocumentsFigures | null;
@@ -145,24 +154,32 @@ async function benchDatabase(opts: {
               run: async (paths) => figures(await arrive(paths, a, ROUNDS)),
             }));
       for (const { label, run } of runs) {
-        const d = await run(Array.from({ length: n }, () => direct));
-        const x = await run(Array.from({ length: n }, () => proxy));
-        const appFigures: Record<string, Figures> = {};
-        const window: Record<string, ProbeWindow> = {};
-        for (const [k, name] of appPaths(people[0]!).map((p, k) => [k, p.name] as const)) {
-          const probe = await app.probe(`${n} ${label} ${name}`);
-          appFigures[name] = await run(people.slice(0, n).map((p) => appPaths(p)[k]!));
-          window[name] = await probe.stop();
+        const repeats: LevelFigures[] = [];
+        for (let r = 0; r < REPEATS; r++) {
+          const d = await withCoresBusy(() => run(Array.from({ length: n }, () => direct)));
+          const x = await withCoresBusy(() => run(Array.from({ length: n }, () => proxy)));
+          const appFigures: Record<string, Figures> = {};
+          const window: Record<string, ProbeWindow> = {};
+          const busy: Record<string, number> = {};
+          for (const [k, name] of appPaths(people[0]!).map((p, k) => [k, p.name] as const)) {
+            const probe = await app.probe(`${n} ${label} ${name}${REPEATS > 1 ? ` ${r + 1}` : ''}`);
+            const measured = await withCoresBusy(() => run(people.slice(0, n).map((p) => appPaths(p)[k]!)));
+            window[name] = await probe.stop();
+            appFigures[name] = measured.result;
+            busy[name] = measured.coresBusy;
+          }
+          repeats.push({
+            streams: n,
+            arrival: label,
+            direct: d.result,
+            proxy: x.result,
+            app: appFigures,
+            window,
+            coresBusy: { direct: d.coresBusy, proxy: x.coresBusy, app: busy },
+          });
         }
-        if (n === 300 && label === 'burst') peakAt300 = window.app?.peakRssBytes ?? null;
-        const level: LevelFigures = {
-          streams: n,
-          arrival: label,
-          direct: d,
-          proxy: x,
-          app: appFigures,
-          window,
-        };
+        const level = medianLevel(repeats);
+        if (n === 300 && label === 'burst') peakAt300 = level.window.app?.peakRssBytes ?? null;
         levels.push(level);
         print(levelLine(level));
       }
@@ -272,6 +289,7 @@ function levelLine(l: LevelFigures): string {
     `p99 ${f(l.proxy.chunkP99 - l.direct.chunkP99)} / ${f(app.chunkP99 - l.direct.chunkP99)} ms; ` +
     `errors ${app.errors}${app.errorSamples.length ? ` (${app.errorSamples.join('; ')})` : ''}; ` +
     `app loop delay p99 ${f(l.window.app?.loopDelay.p99 ?? Number.NaN)} ms, ` +
+    `cores busy proxy ${f(l.coresBusy.proxy)} / app ${f(l.coresBusy.app.app ?? Number.NaN)}, ` +
     `CPU ${f(l.window.app ? cpuPerReplyMs(l.window.app, app.streams) : Number.NaN)} ms/reply`
   );
 }
@@ -321,7 +339,7 @@ async function main(): Promise<void> {
   }
   const all: BenchFigures = {
     machine: { cores: os.cpus().length, loadAverage: os.loadavg(), node: process.version },
-    setup: { chunks: CHUNKS, intervalMs: INTERVAL_MS, rounds: ROUNDS, rampMs: RAMP_MS },
+    setup: { chunks: CHUNKS, intervalMs: INTERVAL_MS, rounds: ROUNDS, rampMs: RAMP_MS, repeats: REPEATS },
     databases,
     web: await webSize(root),
     documents,

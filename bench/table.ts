@@ -38,8 +38,12 @@ function table(rows: string[][], print: (l: string) => void): void {
   }
 }
 
-function relayTable(d: DatabaseFigures, print: (l: string) => void): void {
+function relayTable(d: DatabaseFigures, cores: number, print: (l: string) => void): void {
   print(`\n${d.database}: added = path − direct upstream (ms); × = app's added ÷ proxy's added`);
+  print(
+    `  cores busy = the whole machine's (app, database, Azurite, upstream, this client) during the run, of ${cores}` +
+      (d.levels.some((l) => (l.repeats ?? 1) > 1) ? `; medians of ${d.levels[0]?.repeats ?? 1} runs` : ''),
+  );
   const paths = Object.keys(d.levels[0]?.app ?? { app: 0 });
   const rows: string[][] = [
     [
@@ -58,6 +62,8 @@ function relayTable(d: DatabaseFigures, print: (l: string) => void): void {
       'loop busy',
       'CPU s/s',
       'CPU ms/reply',
+      'cores busy +proxy',
+      '+app',
     ],
   ];
   for (const l of d.levels) {
@@ -80,6 +86,8 @@ function relayTable(d: DatabaseFigures, print: (l: string) => void): void {
         w ? `${(w.loopUtilisation * 100).toFixed(0)} %` : '–',
         w ? w.cpuPerSecond.toFixed(2) : '–',
         w ? f1(cpuPerReplyMs(w, l.app[p]!.streams)) : '–',
+        f1(l.coresBusy.proxy),
+        f1(l.coresBusy.app[p]),
       ]);
     }
   }
@@ -144,9 +152,10 @@ function goals(d: DatabaseFigures): { goal: string; check: Check }[] {
 export function printTable(all: BenchFigures, print: (l: string) => void): void {
   print(
     `\n═══ Benchmark summary — ${all.machine.cores} cores, load average ${all.machine.loadAverage.map((l) => l.toFixed(1)).join(' ')}, ` +
-      `${all.setup.chunks} chunks every ${all.setup.intervalMs} ms per stream, bursts ×${all.setup.rounds} ═══`,
+      `${all.setup.chunks} chunks every ${all.setup.intervalMs} ms per stream, bursts ×${all.setup.rounds}` +
+      `${all.setup.repeats > 1 ? `, medians of ${all.setup.repeats} runs` : ''} ═══`,
   );
-  for (const d of all.databases) relayTable(d, print);
+  for (const d of all.databases) relayTable(d, all.machine.cores, print);
 
   print('\nGoals (issue 14), app vs proxy, ms:');
   const perDb = all.databases.map((d) => goals(d));
