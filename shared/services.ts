@@ -300,6 +300,7 @@ export async function openServices(config: Config, log?: ServiceDeps['log']): Pr
     databaseUrl: config.DATABASE_URL,
     pgliteDir: path.resolve(config.DATA_DIR, 'pglite'),
     password: config.DATABASE_AUTH === 'entra' ? entraPassword(identity()) : undefined,
+    poolMax: config.DB_POOL_MAX,
   });
   const queues = storageQueueSender(storage!);
   const blobs = storageBlobStore(storage!);

@@ -10,6 +10,9 @@ param httpAlwaysReady int
 param instanceMemoryMB int
 param maximumInstanceCount int
 
+@description('PostgreSQL connections each instance may hold (DB_POOL_MAX).')
+param databasePoolMax int
+
 @description('The app\'s storage account, reached with its identity (AzureWebJobsStorage__accountName).')
 param storageAccountName string
 param storageBlobEndpoint string
@@ -79,6 +82,7 @@ var azureSettings = {
   // No password: each new connection signs in with an Entra token for the app's identity.
   DATABASE_URL: 'postgresql://${appName}@${postgresHost}:5432/${postgresDatabaseName}?sslmode=verify-full'
   DATABASE_AUTH: 'entra'
+  DB_POOL_MAX: string(databasePoolMax)
   // Identity-based, for the Functions host (triggers, Durable's storage backend) and the app alike;
   // the system-assigned identity holds the storage roles (access.bicep).
   AzureWebJobsStorage__accountName: storageAccountName

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -163,4 +164,58 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('statements with parameters on P
     await expect(db.tx((tx) => tx.many(read, [1]))).rejects.toMatchObject({ code: '0A000' });
     expect(await db.tx((tx) => tx.many(read, [1]))).toEqual([{ id: 1, label: 'new', extra: 7 }]);
   });
+});
+
+describe('a database with no connection to give', () => {
+  const unavailable = { code: 'unavailable', options: { retryAfterSeconds: 5 } };
+
+  it('answers "unavailable, try again" when the server refuses the socket, for a statement and a transaction', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const refused = await openDb({
+      databaseUrl: `postgres://postgres@127.0.0.1:${closed}/none`,
+      migrate: false,
+    });
+    try {
+      await expect(refused.many('SELECT 1')).rejects.toMatchObject(unavailable);
+      await expect(refused.tx((tx) => tx.many('SELECT 1'))).rejects.toMatchObject(unavailable);
+    } finally {
+      await refused.close();
+    }
+  });
+
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    'answers "unavailable" when PostgreSQL has no room for another client, and serves once a connection is free',
+    async () => {
+      const role = `gm_one_${Math.random().toString(36).slice(2, 8)}`;
+      await db.exec(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 1`);
+      const url = new URL(process.env.TEST_DATABASE_URL!);
+      url.username = role;
+      const one = await openDb({ databaseUrl: url.toString(), migrate: false, poolMax: 2 });
+      try {
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let inside!: () => void;
+        const entered = new Promise<void>((resolve) => (inside = resolve));
+        const first = one.tx(async (tx) => {
+          await tx.many('SELECT 1');
+          inside();
+          await held;
+        });
+        await entered;
+        // The role's one connection is in the transaction; the pool's second is refused (53300).
+        await expect(one.many('SELECT 1 AS n')).rejects.toMatchObject(unavailable);
+        release();
+        await first;
+        expect(await one.many('SELECT 1 AS n')).toEqual([{ n: 1 }]);
+      } finally {
+        await one.close();
+        await db.exec(`DROP ROLE ${role}`);
+      }
+    },
+  );
 });

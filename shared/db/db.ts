@@ -1,4 +1,5 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { AppError } from '../errors';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -43,11 +44,38 @@ function staleStatement(err: unknown): boolean {
   );
 }
 
+/**
+ * A new connection was refused: the server had no room (too many clients: instances ×
+ * DB_POOL_MAX past its max_connections), is starting or stopping, or refused the socket. Each
+ * happens before a statement is sent, so nothing ran, and the caller is told to come back
+ * (503 with Retry-After) rather than that we failed. A connection lost mid-statement is not
+ * here: whether that statement ran is unknown.
+ */
+const NO_ROOM_CODES = new Set(['53300', '57P03', 'ECONNREFUSED']);
+const RETRY_AFTER_SECONDS = 5;
+
+function noRoom(err: unknown): AppError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !NO_ROOM_CODES.has(code)) return undefined;
+  return new AppError('unavailable', 'The service is busy; try again in a few seconds.', {
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
+  });
+}
+
+/** A connection from the pool, or `unavailable` when the server has none to give. */
+async function connect(pool: Pool): Promise<PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (err) {
+    throw noRoom(err) ?? err;
+  }
+}
+
 function queries(kind: DbKind, q: Queryable, inPool: boolean): Omit<Db, 'tx' | 'close'> {
   // PGlite's thread multiplexes its clients onto one session, where one client's prepared name
   // would collide with another's; and without parameters pg uses the simple protocol, which
   // runs the several statements of a migration (a prepared statement holds just one).
-  const run = async <T extends QueryResultRow>(sql: string, params: unknown[]) => {
+  const prepared = async <T extends QueryResultRow>(sql: string, params: unknown[]) => {
     const name = kind === 'postgres' && params.length > 0 ? statementName(sql) : undefined;
     if (!name) return q.query<T>(sql, params);
     try {
@@ -60,6 +88,16 @@ function queries(kind: DbKind, q: Queryable, inPool: boolean): Omit<Db, 'tx' | '
       return q.query<T>(sql, params);
     }
   };
+  // Only a pool connects on a statement's behalf; a transaction's client is already connected.
+  const run = !inPool
+    ? prepared
+    : async <T extends QueryResultRow>(sql: string, params: unknown[]) => {
+        try {
+          return await prepared<T>(sql, params);
+        } catch (err) {
+          throw noRoom(err) ?? err;
+        }
+      };
   const many = async <T extends QueryResultRow>(sql: string, params: unknown[] = []) =>
     (await run<T>(sql, params)).rows;
   return {
@@ -93,7 +131,7 @@ export function poolDb(kind: DbKind, pool: Pool, onClose?: () => Promise<void>):
   return {
     ...queries(kind, pool, true),
     async tx<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const client = await connect(pool);
       let stale = false;
       try {
         await client.query('BEGIN');

@@ -24,7 +24,11 @@ export interface OpenDbOptions {
   migrate?: boolean;
   /** Asked for each new connection's password (a Microsoft Entra token, entra.ts); unset → the URL's. */
   password?: () => Promise<string>;
+  /** Most PostgreSQL connections this process holds (DB_POOL_MAX). */
+  poolMax?: number;
 }
+
+const DEFAULT_POOL_MAX = 10;
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
   const db = opts.databaseUrl
@@ -34,7 +38,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
           ...(opts.password
             ? tokenConnection(opts.databaseUrl, opts.password)
             : { connectionString: opts.databaseUrl }),
-          max: 10,
+          max: opts.poolMax ?? DEFAULT_POOL_MAX,
           types,
         }),
       )
