@@ -51,6 +51,12 @@ function byPath<T>(runs: Record<string, T>[], fold: (items: T[]) => T): Record<s
   return out;
 }
 
+/** Per process name, the median over the runs (a name missing from a run held nothing there). */
+function medianByName(runs: Record<string, number>[]): Record<string, number> {
+  const names = new Set(runs.flatMap((r) => Object.keys(r)));
+  return Object.fromEntries([...names].map((n) => [n, median(runs.map((r) => r[n] ?? 0))]));
+}
+
 export function medianLevel(runs: LevelFigures[]): LevelFigures {
   if (runs.length === 1) return runs[0]!;
   const first = runs[0]!;
@@ -74,6 +80,10 @@ export function medianLevel(runs: LevelFigures[]): LevelFigures {
       app: byPath(
         runs.map((r) => r.coresBusy.app),
         median,
+      ),
+      byProcess: byPath(
+        runs.map((r) => r.coresBusy.byProcess),
+        (perRun) => medianByName(perRun),
       ),
     },
   };

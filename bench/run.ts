@@ -69,7 +69,13 @@ export interface LevelFigures {
   /** The app's event loop, CPU and memory while its streams ran (bench/app-probe.ts). */
   window: Record<string, ProbeWindow>;
   /** Cores the whole machine kept busy during each run (bench/machine.ts). */
-  coresBusy: { direct: number; proxy: number; app: Record<string, number> };
+  coresBusy: {
+    direct: number;
+    proxy: number;
+    app: Record<string, number>;
+    /** During each app path's run: cores held by the app, PostgreSQL, Azurite, the upstream, … */
+    byProcess: Record<string, Record<string, number>>;
+  };
   /** How many runs the figures are medians of. */
   repeats?: number;
 }
@@ -117,6 +123,8 @@ async function benchDatabase(opts: {
   databaseUrl?: string;
   upstreamUrl: string;
   proxyUrl: string;
+  /** The benchmark's own processes, named in the cores-by-process figures. */
+  pids: { upstream?: number; proxy?: number };
   withDocuments: boolean;
 }): Promise<{ figures: DatabaseFigures; documents: DocumentsFigures | null }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-bench-'));
@@ -161,12 +169,18 @@ async function benchDatabase(opts: {
           const appFigures: Record<string, Figures> = {};
           const window: Record<string, ProbeWindow> = {};
           const busy: Record<string, number> = {};
+          const byProcess: Record<string, Record<string, number>> = {};
+          const known = { app: app.pid, client: process.pid, ...opts.pids };
           for (const [k, name] of appPaths(people[0]!).map((p, k) => [k, p.name] as const)) {
             const probe = await app.probe(`${n} ${label} ${name}${REPEATS > 1 ? ` ${r + 1}` : ''}`);
-            const measured = await withCoresBusy(() => run(people.slice(0, n).map((p) => appPaths(p)[k]!)));
+            const measured = await withCoresBusy(
+              () => run(people.slice(0, n).map((p) => appPaths(p)[k]!)),
+              known,
+            );
             window[name] = await probe.stop();
             appFigures[name] = measured.result;
             busy[name] = measured.coresBusy;
+            byProcess[name] = measured.byProcess;
           }
           repeats.push({
             streams: n,
@@ -175,7 +189,7 @@ async function benchDatabase(opts: {
             proxy: x.result,
             app: appFigures,
             window,
-            coresBusy: { direct: d.coresBusy, proxy: x.coresBusy, app: busy },
+            coresBusy: { direct: d.coresBusy, proxy: x.coresBusy, app: busy, byProcess },
           });
         }
         const level = medianLevel(repeats);
@@ -324,6 +338,7 @@ async function main(): Promise<void> {
         ...t,
         upstreamUrl: upstream.url,
         proxyUrl: proxy.url,
+        pids: { upstream: upstream.proc.pid, proxy: proxy.proc.pid },
         // Last: its 100,000-chunk loads keep PostgreSQL busy (autovacuum) well after they end,
         // which a relay measured after them would count as ours.
         withDocuments: !relayOnly && i === chosen.length - 1,

@@ -4,6 +4,7 @@ import type { BenchFigures, DatabaseFigures, LevelFigures } from './run';
 
 const f1 = (x: number | null | undefined) =>
   x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(1);
+const f2 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(2));
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
@@ -91,6 +92,32 @@ function relayTable(d: DatabaseFigures, cores: number, print: (l: string) => voi
       ]);
     }
   }
+  table(rows, print);
+  coresTable(d, paths, print);
+}
+
+/** Who held the machine's cores while the app's streams ran: ours, the stand-ins', the client's. */
+function coresTable(d: DatabaseFigures, paths: string[], print: (l: string) => void): void {
+  const order = ['app', 'PostgreSQL', 'Azurite', 'upstream', 'client', 'proxy', 'other'];
+  const seen = new Set(
+    d.levels.flatMap((l) => paths.flatMap((p) => Object.keys(l.coresBusy.byProcess[p] ?? {}))),
+  );
+  const names = order.filter((n) => seen.has(n));
+  if (names.length === 0) return;
+  print(
+    `\n${d.database}: cores held by each process during the app's runs (Azurite stands in for Azure Storage)`,
+  );
+  const rows: string[][] = [['streams, arrival', 'path', 'all', ...names]];
+  for (const l of d.levels)
+    for (const p of paths) {
+      const by = l.coresBusy.byProcess[p] ?? {};
+      rows.push([
+        `${l.streams}, ${l.arrival}`,
+        p,
+        f2(l.coresBusy.app[p]),
+        ...names.map((n) => f2(by[n] ?? 0)),
+      ]);
+    }
   table(rows, print);
 }
 
