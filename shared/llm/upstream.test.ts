@@ -102,3 +102,63 @@ describe('the streamed upstream call', () => {
     expect(err).toMatchObject({ code: 'unavailable' });
   });
 });
+
+describe('the whole-answer upstream call (titles, memory extraction)', () => {
+  const format = {
+    type: 'json_schema' as const,
+    json_schema: {
+      name: 'facts',
+      strict: true,
+      schema: { type: 'object', properties: { facts: { type: 'array', items: { type: 'string' } } } },
+    },
+  };
+
+  it('returns the text and the usage, and sends the request unstreamed with its response format', async () => {
+    fake.script({ text: 'A short title', structured: true });
+    const upstream = openAiUpstream({ baseURL: fake.url, apiKey: 'sk-test', appUrl: 'http://app.test' });
+    const answer = await upstream.complete({ ...request, responseFormat: format });
+    expect(answer.text).toBe('A short title');
+    expect(answer.usage).toMatchObject({
+      promptTokens: expect.any(Number),
+      completionTokens: expect.any(Number),
+    });
+    const sent = fake.requests.at(-1)!;
+    expect(sent.body).toMatchObject({ model: 'openai/gpt-4o-mini', max_tokens: 64, response_format: format });
+    expect(sent.body).not.toHaveProperty('stream');
+    expect(sent.headers.authorization).toBe('Bearer sk-test');
+    expect(sent.headers['http-referer']).toBe('http://app.test');
+  });
+
+  it('a 429 is the model being busy, with its Retry-After', async () => {
+    fake.script({ status: 429, retryAfter: 9, structured: true });
+    const upstream = openAiUpstream({ baseURL: fake.url, appUrl: 'http://app.test' });
+    const err = await upstream.complete({ ...request, responseFormat: format }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'unavailable', options: { retryAfterSeconds: 9 } });
+  });
+
+  it('a provider that sends the head and then nothing is a timeout: the timeout covers the whole answer', async () => {
+    const stalling = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"choices":');
+    });
+    await new Promise<void>((r) => stalling.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = stalling.address() as AddressInfo;
+      const upstream = openAiUpstream({
+        baseURL: `http://127.0.0.1:${port}/v1`,
+        appUrl: 'http://app.test',
+        timeoutMs: 200,
+      });
+      const err = await upstream.complete(request).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'upstream_timeout' });
+    } finally {
+      stalling.closeAllConnections();
+      stalling.close();
+    }
+  });
+
+  it('nothing listening is the provider being unreachable', async () => {
+    const upstream = openAiUpstream({ baseURL: 'http://127.0.0.1:9/v1', appUrl: 'http://app.test' });
+    expect(await upstream.complete(request).catch((e: unknown) => e)).toMatchObject({ code: 'unavailable' });
+  });
+});

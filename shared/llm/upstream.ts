@@ -163,21 +163,11 @@ export function openAiUpstream(opts: {
   /** How long to wait for the provider's answer (headers) before giving up. */
   timeoutMs?: number;
 }): ChatUpstream {
-  const client = new OpenAI({
-    baseURL: opts.baseURL,
-    apiKey: opts.apiKey ?? 'no-key',
-    // A retried 429 would hide Retry-After from the user and delay the first byte.
-    maxRetries: 0,
-    timeout: opts.timeoutMs ?? 60_000,
-    defaultHeaders: { 'HTTP-Referer': opts.appUrl, 'X-Title': 'GloriaMundo' },
-  });
-
   // OpenRouter-specific fields ride along; other OpenAI-compatible servers ignore them.
   const extra = { usage: { include: true } };
   const endpoint = `${opts.baseURL.replace(/\/+$/, '')}/chat/completions`;
   const headers = {
     'content-type': 'application/json',
-    accept: 'text/event-stream',
     authorization: `Bearer ${opts.apiKey ?? 'no-key'}`,
     'HTTP-Referer': opts.appUrl,
     'X-Title': 'GloriaMundo',
@@ -185,16 +175,67 @@ export function openAiUpstream(opts: {
   const answerTimeoutMs = opts.timeoutMs ?? 60_000;
 
   // Keep-alive connections to the provider, as the SDK's fetch keeps them. Undici's own timeouts
-  // are off: the answer's head has ours below, and a quiet stream is ended by the live replies.
+  // are off: each call sets ours below, and a quiet stream is ended by the live replies.
   const dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 
+  const payload = (req: UpstreamRequest, stream: boolean) =>
+    JSON.stringify({
+      model: req.model,
+      messages: req.messages,
+      max_tokens: req.maxTokens,
+      ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+      ...(req.topP !== undefined ? { top_p: req.topP } : {}),
+      ...(req.stop?.length ? { stop: req.stop } : {}),
+      ...(req.responseFormat ? { response_format: req.responseFormat } : {}),
+      ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+      ...extra,
+    });
+
   /**
-   * The streamed request, as the SDK would send it; a refusal (a status, a timeout, no
-   * connection) becomes the SDK's error and then ours, so both paths report alike. The timeout
-   * covers the wait for the answer's head, not the stream after it. Sent with undici's `request`,
-   * not `fetch`: fetch hands the body over as a web stream, and its machinery per chunk was the
-   * largest share of the app's own work at 100 streams (bench profile: 1.05 s of 6.8 s).
+   * The request as the SDK would send it, with undici's `request` rather than the SDK's `fetch`:
+   * fetch hands the body over as a web stream, and its machinery per chunk was the largest share
+   * of the app's own work at 100 streams (bench profile: 1.05 s of 6.8 s); for a whole answer
+   * (titles, memory extraction: two a reply) the SDK's fetch path cost ~1.3 ms of the event loop
+   * a call. A refusal (a status, a timeout, no connection) becomes the SDK's error, so both
+   * calls report alike. `ended` says why `signal` fired: our timeout or the caller's stop.
    */
+  async function exchange(
+    body: string,
+    accept: string,
+    signal: AbortSignal,
+    ended: () => 'timeout' | 'stopped' | undefined,
+  ): Promise<Dispatcher.ResponseData> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(endpoint, {
+        method: 'POST',
+        headers: { ...headers, accept },
+        signal,
+        dispatcher,
+        body,
+      });
+    } catch (err) {
+      const why = ended();
+      throw why === 'timeout'
+        ? new APIConnectionTimeoutError()
+        : why === 'stopped'
+          ? new APIUserAbortError()
+          : new APIConnectionError({ cause: err instanceof Error ? err : undefined });
+    }
+    if (res.statusCode < 200 || res.statusCode > 299) {
+      const text = await res.body.text().catch(() => '');
+      let json: object | undefined;
+      try {
+        json = JSON.parse(text) as object;
+      } catch {
+        // Not JSON: the text is the message.
+      }
+      throw APIError.generate(res.statusCode, json, json ? undefined : text, webHeaders(res.headers));
+    }
+    return res;
+  }
+
+  /** The streamed answer's head; the timeout covers the wait for it, not the stream after it. */
   async function post(req: UpstreamRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
     const ac = new AbortController();
     const abort = () => ac.abort();
@@ -205,43 +246,9 @@ export function openAiUpstream(opts: {
       ac.abort();
     }, answerTimeoutMs);
     try {
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await request(endpoint, {
-          method: 'POST',
-          headers,
-          signal: ac.signal,
-          dispatcher,
-          body: JSON.stringify({
-            model: req.model,
-            messages: req.messages,
-            max_tokens: req.maxTokens,
-            ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
-            ...(req.topP !== undefined ? { top_p: req.topP } : {}),
-            ...(req.stop?.length ? { stop: req.stop } : {}),
-            stream: true,
-            stream_options: { include_usage: true },
-            ...extra,
-          }),
-        });
-      } catch (err) {
-        throw timedOut
-          ? new APIConnectionTimeoutError()
-          : signal.aborted
-            ? new APIUserAbortError()
-            : new APIConnectionError({ cause: err instanceof Error ? err : undefined });
-      }
-      if (res.statusCode < 200 || res.statusCode > 299) {
-        const text = await res.body.text().catch(() => '');
-        let json: object | undefined;
-        try {
-          json = JSON.parse(text) as object;
-        } catch {
-          // Not JSON: the text is the message.
-        }
-        throw APIError.generate(res.statusCode, json, json ? undefined : text, webHeaders(res.headers));
-      }
-      return res;
+      return await exchange(payload(req, true), 'text/event-stream', ac.signal, () =>
+        timedOut ? 'timeout' : signal.aborted ? 'stopped' : undefined,
+      );
     } catch (err) {
       signal.removeEventListener('abort', abort);
       throw refusalToAppError(err);
@@ -285,20 +292,31 @@ export function openAiUpstream(opts: {
     },
 
     async complete(req) {
+      // The timeout covers the whole answer, as the SDK's does.
+      const ac = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        ac.abort();
+      }, answerTimeoutMs);
       try {
-        const res = await client.chat.completions.create({
-          model: req.model,
-          messages: req.messages,
-          max_tokens: req.maxTokens,
-          ...(req.responseFormat ? { response_format: req.responseFormat } : {}),
-          ...extra,
-        });
+        const res = await exchange(payload(req, false), 'application/json', ac.signal, () =>
+          timedOut ? 'timeout' : undefined,
+        );
+        let answer: OpenAI.Chat.Completions.ChatCompletion;
+        try {
+          answer = (await res.body.json()) as OpenAI.Chat.Completions.ChatCompletion;
+        } catch (err) {
+          throw timedOut ? new APIConnectionTimeoutError() : err;
+        }
         return {
-          text: storable(res.choices[0]?.message.content ?? ''),
-          usage: toUsage(res.usage),
+          text: storable(answer.choices?.[0]?.message?.content ?? ''),
+          usage: toUsage(answer.usage),
         };
       } catch (err) {
         throw refusalToAppError(err);
+      } finally {
+        clearTimeout(timer);
       }
     },
   };
