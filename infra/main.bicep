@@ -40,6 +40,11 @@ param maximumInstanceCount int = 100
 @description('PostgreSQL connections each instance may hold (DB_POOL_MAX); an idle one is closed after 10 s. The server (B1ms) takes 35 from the app: at 4, eight instances busy at the database at once hold 32. Past 35, a new connection is refused and its request answers 503 with Retry-After. Raise both with the server\'s size (B2s takes 414).')
 param databasePoolMax int = 4
 
+@minValue(1)
+@maxValue(1000)
+@description('Concurrent HTTP requests each instance takes (a streamed reply holds one for its whole length) before Flex Consumption adds an instance; 16 is the platform\'s own default for 2 GB instances.')
+param httpPerInstanceConcurrency int = 16
+
 @allowed(['dts', 'storage'])
 @description('Durable Functions backend: the Durable Task Scheduler (dts, recommended on Flex Consumption) or the Azure Storage backend (storage: tables and queues in the app\'s own account).')
 param durableBackend string = 'dts'
@@ -204,6 +209,7 @@ module functionApp 'modules/function-app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     databasePoolMax: databasePoolMax
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
     storageAccountName: storage.outputs.name
     storageBlobEndpoint: storage.outputs.blobEndpoint
     deploymentContainerName: storage.outputs.deploymentContainerName

@@ -13,6 +13,9 @@ param maximumInstanceCount int
 @description('PostgreSQL connections each instance may hold (DB_POOL_MAX).')
 param databasePoolMax int
 
+@description('Concurrent HTTP requests (a streamed reply is one for its whole length) each instance takes before the platform adds one.')
+param httpPerInstanceConcurrency int
+
 @description('The app\'s storage account, reached with its identity (AzureWebJobsStorage__accountName).')
 param storageAccountName string
 param storageBlobEndpoint string
@@ -158,6 +161,9 @@ module site 'br/public:avm/res/web/site:0.24.0' = {
         maximumInstanceCount: maximumInstanceCount
         // The 'http' group is every HTTP function; blob, queue and durable triggers start on demand.
         alwaysReady: httpAlwaysReady > 0 ? [{ name: 'http', instanceCount: httpAlwaysReady }] : []
+        // Set, not left to follow instanceMemoryMB: it is the streams one instance relays at once,
+        // the figure `npm run bench` measures (README, Capacity).
+        triggers: { http: { perInstanceConcurrency: httpPerInstanceConcurrency } }
       }
       runtime: {
         name: 'node'

@@ -292,4 +292,25 @@ describe('app settings of the Function App', () => {
     const group = ready.kind === 'ternary' && ready.then.kind === 'array' ? ready.then.items[0] : undefined;
     expect(group && evaluate(at(group, 'name'), functionApp)).toBe('http');
   });
+
+  it('take as many streams an instance as the deploy says, and hold the database connections it says', () => {
+    const site = declaration(functionApp, 'module', 'site').value;
+    expect(
+      at(
+        site,
+        'params',
+        'functionAppConfig',
+        'scaleAndConcurrency',
+        'triggers',
+        'http',
+        'perInstanceConcurrency',
+      ),
+    ).toMatchObject({ kind: 'ident', name: 'httpPerInstanceConcurrency' });
+    expect(settingExpr('DB_POOL_MAX')).toMatchObject({ kind: 'call' });
+    const module = declaration(main, 'module', 'functionApp').value;
+    for (const name of ['httpPerInstanceConcurrency', 'databasePoolMax'])
+      expect(at(module, 'params', name)).toMatchObject({ kind: 'ident', name });
+    expect(evaluate(declaration(main, 'param', 'httpPerInstanceConcurrency').value, main)).toBe(16);
+    expect(evaluate(declaration(main, 'param', 'databasePoolMax').value, main)).toBe(4);
+  });
 });
