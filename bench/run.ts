@@ -36,7 +36,7 @@ import { cpuPerReplyMs, printTable } from './table';
 
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 40);
 const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 25);
-const LEVELS = (process.env.BENCH_LEVELS ?? process.env.BENCH_CONCURRENCY ?? '1,100,300')
+const LEVELS = (process.env.BENCH_LEVELS ?? process.env.BENCH_CONCURRENCY ?? '1,16,100,300')
   .split(',')
   .map(Number);
 const RAMP_MS = Number(process.env.BENCH_RAMP_MS ?? 2000);
