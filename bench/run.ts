@@ -15,7 +15,8 @@
  * Flags: `--json`; `--relay` (skip the documents part, minutes long); `--soak[=minutes]` (300
  * streams for 3 minutes by default, then memory, handles and the books); `--db=pglite|postgres`.
  * BENCH_PROFILE_DIR=<dir> writes a CPU profile of the app for each measured window;
- * BENCH_REPEATS=3 measures each level three times and reports the medians.
+ * BENCH_REPEATS=3 measures each level three times and reports the medians; BENCH_APP_ROOT=<dir>
+ * runs the app of another built checkout (`npx tsc -p tsconfig.build.json` there) to compare two commits.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -86,7 +87,11 @@ export interface DatabaseFigures {
   levels: LevelFigures[];
   /** Time to first byte (p50, ms) of a user with nothing, with one ready document, with memories. */
   firstByte: { plain: number; documents: number; memory: number };
-  rss: { idleBytes: number; peakAt300Bytes: number | null };
+  /**
+   * RSS once warm, then idle again just before the 300 streams (what the levels before left, such
+   * as PGlite's WASM heap, which never shrinks), then at its peak during them.
+   */
+  rss: { idleBytes: number; idleBefore300Bytes: number | null; peakAt300Bytes: number | null };
   soak: SoakFigures | null;
 }
 
@@ -152,7 +157,9 @@ async function benchDatabase(opts: {
 
     const levels: LevelFigures[] = [];
     let peakAt300: number | null = null;
+    let idleBefore300: number | null = null;
     for (const n of LEVELS) {
+      if (n === 300) idleBefore300 = await app.rss();
       const arrivals: Arrival[] = n === 1 ? [] : [{ kind: 'burst' }, { kind: 'ramp', rampMs: RAMP_MS }];
       const runs: { label: LevelFigures['arrival']; run: (paths: StreamPath[]) => Promise<Figures> }[] =
         n === 1
@@ -267,7 +274,7 @@ async function benchDatabase(opts: {
         coldStartMs: { fresh, restart },
         levels,
         firstByte,
-        rss: { idleBytes: idleRss, peakAt300Bytes: peakAt300 },
+        rss: { idleBytes: idleRss, idleBefore300Bytes: idleBefore300, peakAt300Bytes: peakAt300 },
         soak: soakFigures,
       },
       documents,
@@ -309,7 +316,10 @@ function levelLine(l: LevelFigures): string {
 }
 
 async function main(): Promise<void> {
-  const root = path.resolve(__dirname, '..', '..');
+  // Another built checkout's app, measured by this bench: an A/B of two commits in one way.
+  const root = process.env.BENCH_APP_ROOT
+    ? path.resolve(process.env.BENCH_APP_ROOT)
+    : path.resolve(__dirname, '..', '..');
   const upstream = await forkServer('stamped-upstream-main.js', {
     BENCH_CHUNKS: String(CHUNKS),
     BENCH_INTERVAL_MS: String(INTERVAL_MS),

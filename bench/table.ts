@@ -158,6 +158,7 @@ function goals(d: DatabaseFigures): { goal: string; check: Check }[] {
     return { value: `${errors} errors`, ok: errors === 0 };
   };
   const rss = d.rss.peakAt300Bytes;
+  const idle = d.rss.idleBefore300Bytes ?? d.rss.idleBytes;
   return [
     { goal: '1 stream: first byte added ≤ proxy’s + 10 ms (p50)', check: ttfb(one, 10) },
     { goal: '100, burst: chunk added ≤ 2× proxy’s (p50)', check: within(b100, 'chunkP50', 2) },
@@ -171,7 +172,7 @@ function goals(d: DatabaseFigures): { goal: string; check: Check }[] {
       check:
         rss === null
           ? { value: 'not run', ok: null }
-          : { value: mb(rss - d.rss.idleBytes), ok: rss - d.rss.idleBytes <= 150 * 2 ** 20 },
+          : { value: mb(rss - idle), ok: rss - idle <= 150 * 2 ** 20 },
     },
   ];
 }
@@ -206,10 +207,10 @@ export function printTable(all: BenchFigures, print: (l: string) => void): void 
     (d.coldStartMs.fresh / 1000).toFixed(2),
   );
   per('cold start, existing data (s)', (d) => (d.coldStartMs.restart / 1000).toFixed(2));
-  per('RSS idle → peak at 300 streams', (d) =>
+  per('RSS warm idle → idle before 300 streams → peak at 300', (d) =>
     d.rss.peakAt300Bytes === null
       ? mb(d.rss.idleBytes)
-      : `${mb(d.rss.idleBytes)} → ${mb(d.rss.peakAt300Bytes)}`,
+      : `${mb(d.rss.idleBytes)} → ${mb(d.rss.idleBefore300Bytes ?? d.rss.idleBytes)} → ${mb(d.rss.peakAt300Bytes)}`,
   );
   for (const d of all.databases) {
     if (!d.soak) continue;
