@@ -160,7 +160,7 @@ export function openAiUpstream(opts: {
   baseURL: string;
   apiKey?: string;
   appUrl: string;
-  /** How long to wait for the provider's answer (headers) before giving up. */
+  /** How long to wait for the provider: a stream's head, or the whole of an unstreamed answer. */
   timeoutMs?: number;
 }): ChatUpstream {
   // OpenRouter-specific fields ride along; other OpenAI-compatible servers ignore them.
