@@ -17,6 +17,21 @@ const request = {
   maxTokens: 64,
 };
 
+/** A provider that answers as `handler` does, at the base URL `use` is given. */
+async function withServer(
+  handler: http.RequestListener,
+  use: (baseURL: string) => Promise<void>,
+): Promise<void> {
+  const server = http.createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
 async function collect(events: AsyncIterable<UpstreamEvent>): Promise<UpstreamEvent[]> {
   const out: UpstreamEvent[] = [];
   for await (const e of events) out.push(e);
@@ -79,21 +94,14 @@ describe('the streamed upstream call', () => {
   });
 
   it('an upstream that never answers is a timeout, and the wait ends at the timeout', async () => {
-    const silent = http.createServer(() => undefined);
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    try {
-      const { port } = silent.address() as AddressInfo;
-      const upstream = openAiUpstream({
-        baseURL: `http://127.0.0.1:${port}/v1`,
-        appUrl: 'http://app.test',
-        timeoutMs: 200,
-      });
-      const err = await upstream.stream(request, new AbortController().signal).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'upstream_timeout' });
-    } finally {
-      silent.closeAllConnections();
-      silent.close();
-    }
+    await withServer(
+      () => undefined,
+      async (baseURL) => {
+        const upstream = openAiUpstream({ baseURL, appUrl: 'http://app.test', timeoutMs: 200 });
+        const err = await upstream.stream(request, new AbortController().signal).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'upstream_timeout' });
+      },
+    );
   });
 
   it('nothing listening is the provider being unreachable', async () => {
@@ -137,24 +145,18 @@ describe('the whole-answer upstream call (titles, memory extraction)', () => {
   });
 
   it('a provider that sends the head and then nothing is a timeout: the timeout covers the whole answer', async () => {
-    const stalling = http.createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"choices":');
-    });
-    await new Promise<void>((r) => stalling.listen(0, '127.0.0.1', r));
-    try {
-      const { port } = stalling.address() as AddressInfo;
-      const upstream = openAiUpstream({
-        baseURL: `http://127.0.0.1:${port}/v1`,
-        appUrl: 'http://app.test',
-        timeoutMs: 200,
-      });
-      const err = await upstream.complete(request).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'upstream_timeout' });
-    } finally {
-      stalling.closeAllConnections();
-      stalling.close();
-    }
+    await withServer(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"choices":');
+      },
+      async (baseURL) => {
+        const upstream = openAiUpstream({ baseURL, appUrl: 'http://app.test', timeoutMs: 200 });
+        expect(await upstream.complete(request).catch((e: unknown) => e)).toMatchObject({
+          code: 'upstream_timeout',
+        });
+      },
+    );
   });
 
   it('nothing listening is the provider being unreachable', async () => {
