@@ -27,7 +27,7 @@ export const configSchema = z.object({
    * Most PostgreSQL connections one instance holds. Every instance may hold this many, so
    * instances × DB_POOL_MAX should stay within the server's connections (Azure B1ms: 35).
    */
-  DB_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(20),
   DATA_DIR: z.string().default('.data'),
   /** A storage connection string (Azurite, `func start`); in Azure the identity settings below instead. */
   AzureWebJobsStorage: optionalString,

@@ -28,6 +28,11 @@ export interface OpenDbOptions {
   poolMax?: number;
 }
 
+/**
+ * For openers without the app's config (tests, the bench's tools). Kept below the app's default
+ * (DB_POOL_MAX, 20): the test files run in parallel, each with a pool of its own, against one
+ * server's 100 connections.
+ */
 const DEFAULT_POOL_MAX = 10;
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
