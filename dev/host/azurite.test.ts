@@ -4,6 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { freePorts } from './azurite';
 
 describe('freePorts', () => {
+  it('never hands out the same port twice in one process, though each is free again once returned', async () => {
+    // 600 random picks from 12,000 ports would repeat one almost surely (1 − e^−15).
+    const ports: number[] = [];
+    for (let i = 0; i < 600; i++) ports.push(...(await freePorts(1)));
+    expect(new Set(ports).size).toBe(600);
+  });
+
   it('gives distinct ports below the ephemeral range, where no outgoing connection can take them', async () => {
     const ports = await freePorts(5);
     expect(new Set(ports).size).toBe(5);

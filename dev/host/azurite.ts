@@ -30,6 +30,14 @@ export interface AzuriteHandle {
  * real server binding it, any outgoing connection on the machine (a parallel test's client
  * socket) can take it as its local port — CI saw EADDRINUSE that way.
  */
+/**
+ * Ports this process has handed out. A port is free when chosen but bound only later, so two
+ * choices in one process (a host's port, then its Azurite's three) could name the same port and
+ * the second to bind would fail: seen in CI, a test host and its own Azurite both given 31009.
+ */
+const handedOut = new Set<number>();
+const HANDED_OUT_KEPT = 2000;
+
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
   const [low, high] = belowEphemeralRange();
   const held: net.Server[] = [];
@@ -37,10 +45,17 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
     for (let tries = 0; held.length < count; tries++) {
       if (tries > 200) throw new Error(`No free port found in ${low}-${high - 1} on ${host}`);
       const port = low + Math.floor(Math.random() * (high - low));
+      if (handedOut.has(port)) continue;
       const server = await bindOrNull(port, host);
       if (server) held.push(server);
     }
-    return held.map((s) => (s.address() as net.AddressInfo).port);
+    const ports = held.map((s) => (s.address() as net.AddressInfo).port);
+    for (const p of ports) handedOut.add(p);
+    for (const old of handedOut) {
+      if (handedOut.size <= HANDED_OUT_KEPT) break;
+      handedOut.delete(old);
+    }
+    return ports;
   } finally {
     await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
   }

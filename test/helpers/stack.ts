@@ -54,49 +54,61 @@ export async function startStack(
     startFakeUpstream({ port: 0 }),
     startAzurite({ inMemory: true }),
   ]);
-  const config = loadConfig({
-    AzureWebJobsStorage: azurite.connectionString,
-    OPENROUTER_BASE_URL: upstream.url,
-    PUBLIC_BASE_URL: url,
-    ...(stripe
-      ? {
-          STRIPE_SECRET_KEY: 'sk_test_stack',
-          STRIPE_WEBHOOK_SECRET: webhookSecret,
-          STRIPE_API_BASE_URL: stripe.url,
-        }
-      : {}),
-    ...opts.env,
-  });
-  const queues = storageQueueSender(azurite.connectionString);
-  const blobs = storageBlobStore(azurite.connectionString);
-  const services = createServices({
-    config,
-    db,
-    queues,
-    blobs,
-    storage: { name: 'azurite', ping: () => queues.ping() },
-    upstream: openAiUpstream({
-      baseURL: upstream.url,
-      appUrl: config.PUBLIC_BASE_URL,
-      timeoutMs: config.UPSTREAM_IDLE_SECONDS * 1000,
-    }),
-    timings: opts.timings,
-    clock: opts.clock,
-    log: () => undefined,
-  });
-  await services.ready();
-  // The queue trigger adapter reads the connection the registrations name from the environment.
-  process.env.AzureWebJobsStorage = azurite.connectionString;
-  const host = await startHost({
-    loadEntry: () => import('../../functions/index.js'),
-    // The same entry, handed this core: the functions never build their own here.
-    appHookData: { [CORE_KEY]: services },
-    port,
-    webDist: opts.webDist,
-    log: () => undefined,
-    triggers: { timers: false },
-    queueOverrides: { visibilityTimeoutMs: 200, maxPollingIntervalMs: 200, ...opts.queues },
-  });
+  // A stack that fails to start stops what it started: a left Azurite holds its ports for the next tests.
+  const stopStarted = async () => {
+    await Promise.all([upstream.close(), azurite.stop(), stripe?.close()]);
+    await db.close();
+  };
+  let host: Awaited<ReturnType<typeof startHost>>;
+  let services: ReturnType<typeof createServices>;
+  try {
+    const config = loadConfig({
+      AzureWebJobsStorage: azurite.connectionString,
+      OPENROUTER_BASE_URL: upstream.url,
+      PUBLIC_BASE_URL: url,
+      ...(stripe
+        ? {
+            STRIPE_SECRET_KEY: 'sk_test_stack',
+            STRIPE_WEBHOOK_SECRET: webhookSecret,
+            STRIPE_API_BASE_URL: stripe.url,
+          }
+        : {}),
+      ...opts.env,
+    });
+    const queues = storageQueueSender(azurite.connectionString);
+    const blobs = storageBlobStore(azurite.connectionString);
+    services = createServices({
+      config,
+      db,
+      queues,
+      blobs,
+      storage: { name: 'azurite', ping: () => queues.ping() },
+      upstream: openAiUpstream({
+        baseURL: upstream.url,
+        appUrl: config.PUBLIC_BASE_URL,
+        timeoutMs: config.UPSTREAM_IDLE_SECONDS * 1000,
+      }),
+      timings: opts.timings,
+      clock: opts.clock,
+      log: () => undefined,
+    });
+    await services.ready();
+    // The queue trigger adapter reads the connection the registrations name from the environment.
+    process.env.AzureWebJobsStorage = azurite.connectionString;
+    host = await startHost({
+      loadEntry: () => import('../../functions/index.js'),
+      // The same entry, handed this core: the functions never build their own here.
+      appHookData: { [CORE_KEY]: services },
+      port,
+      webDist: opts.webDist,
+      log: () => undefined,
+      triggers: { timers: false },
+      queueOverrides: { visibilityTimeoutMs: 200, maxPollingIntervalMs: 200, ...opts.queues },
+    });
+  } catch (err) {
+    await stopStarted().catch(() => undefined);
+    throw err;
+  }
   return {
     url: host.url,
     db,
