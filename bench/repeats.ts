@@ -83,7 +83,7 @@ export function medianLevel(runs: LevelFigures[]): LevelFigures {
       ),
       byProcess: byPath(
         runs.map((r) => r.coresBusy.byProcess),
-        (perRun) => medianByName(perRun),
+        medianByName,
       ),
     },
   };

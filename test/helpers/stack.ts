@@ -54,7 +54,7 @@ export async function startStack(
     startFakeUpstream({ port: 0 }),
     startAzurite({ inMemory: true }),
   ]);
-  // A stack that fails to start stops what it started: a left Azurite holds its ports for the next tests.
+  // What the host runs on; a stack that fails to start stops it too (a left Azurite holds its ports).
   const stopStarted = async () => {
     await Promise.all([upstream.close(), azurite.stop(), stripe?.close()]);
     await db.close();
@@ -119,8 +119,7 @@ export async function startStack(
     stripe,
     async close() {
       await host.close();
-      await Promise.all([upstream.close(), azurite.stop(), stripe?.close()]);
-      await db.close();
+      await stopStarted();
     },
   };
 }
